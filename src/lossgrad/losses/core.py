@@ -1,0 +1,420 @@
+"""The loss contract: what every loss returns, how it is reduced and weighted, how inputs are checked.
+
+A loss is written as a *body*: a function that receives validated arrays (class axis last, in the
+compute dtype) and returns :class:`Parts` — the unreduced value and ∂value[i]/∂prediction[i],
+computed together. The :func:`loss` decorator turns the body into the public function: it converts and
+checks the inputs, moves the class axis, computes float16/bfloat16 in float32, applies
+``sample_weight`` and the reduction, scales the gradient to match, and returns a :class:`LossResult`.
+Weighting, masking and reduction live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from ..errors import DomainError, DTypeError, LabelRangeError, OptionError, ShapeError
+
+REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
+CONVENTIONS = ("exact", "keras", "torch")
+EMPTY_POLICIES = ("nan", "zero")
+
+#: Shared by every loss; the decorator appends it to each docstring so it is written once.
+COMMON_ARGUMENTS = """
+Common arguments (every loss):
+    reduction: "none" (per-entry values), "sum" = Σ wℓ, "mean" = Σ wℓ / Σ w (PyTorch's
+        normalisation: class weights and ignored entries included in w), "sum_over_batch_size" =
+        Σ wℓ / (number of non-ignored entries) (Keras's default).
+    sample_weight: weights of the value's shape, of a leading part of it (one per sample), or a
+        scalar; finite and ≥ 0.
+    empty: what "mean" and "sum_over_batch_size" return when their divisor is 0 (every entry
+        ignored or weighted 0, or an empty batch): "nan" (PyTorch) or "zero" (Keras). The gradient
+        is all zeros either way.
+    grad: False skips the gradient work (``result.grad`` is None).
+    check_finite: True raises DomainError at the first NaN/inf input instead of propagating it.
+
+Returns a LossResult: ``.value`` (NumPy array, 0-d when reduced), ``.grad`` = ∂ value.sum() /
+∂ prediction with the prediction's shape and dtype; ``float(result)`` works when reduced.
+"""
+
+
+@dataclass(frozen=True)
+class LossResult:
+    """A loss value together with its gradient.
+
+    ``grad`` is the gradient of ``value.sum()`` with respect to the prediction, with the prediction's
+    shape and dtype. ``grads`` holds the gradient of every differentiable input by argument name;
+    ``aux`` holds by-products a caller may want (the log-sum-exp, …).
+    """
+
+    value: np.ndarray
+    grad: np.ndarray | None
+    grads: Mapping[str, np.ndarray] = field(default_factory=dict)
+    aux: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __float__(self) -> float:
+        if self.value.size != 1:
+            raise ShapeError(
+                f"float() needs a single value, got a loss of shape {self.value.shape}; "
+                'use reduction="mean" or "sum", or read result.value'
+            )
+        return float(self.value.reshape(()))
+
+    def item(self) -> float:
+        """The value as a Python float (PyTorch's spelling)."""
+        return float(self)
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (TensorFlow's spelling)."""
+        return self.value
+
+    def __repr__(self) -> str:
+        grad = "None" if self.grad is None else f"array{self.grad.shape}"
+        return f"LossResult(value={np.array2string(self.value, precision=6)}, grad={grad})"
+
+
+@dataclass
+class Parts:
+    """What a loss body returns: unreduced values and their per-entry gradients.
+
+    value: the unreduced loss, already including class weights.
+    grad: ∂value[i]/∂prediction[i] (prediction's shape, class axis last), or None when not asked.
+        A body with several differentiable inputs gives a dict, the prediction's first.
+    norm: the weight of each entry in the "mean" divisor (class weight of its label, 0 where
+        ignored); None means 1 for every valid entry.
+    valid: False where an entry is ignored; None means every entry counts.
+    aux: by-products to return (unreduced, value-shaped).
+    """
+
+    value: np.ndarray
+    grad: np.ndarray | dict | None
+    norm: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    aux: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a body may need to know beyond its arrays."""
+
+    name: str
+    dtype: np.dtype  # the caller's dtype (Keras's clip bounds are computed in it)
+    want_grad: bool
+    validate: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# input conversion and checks
+
+
+def check_option(name: str, value, choices) -> None:
+    """Raise OptionError unless ``value`` is one of ``choices``, listing them."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise OptionError(f"{name}={value!r} is not valid; choose one of {listed}")
+
+
+def check_range(name: str, value: float, *, low=None, high=None, low_open=False) -> None:
+    """Raise OptionError unless low ≤ value ≤ high (low < value with low_open)."""
+    ok = value == value  # NaN fails every comparison
+    if low is not None:
+        ok = ok and (value > low if low_open else value >= low)
+    if high is not None:
+        ok = ok and value <= high
+    if not ok:
+        lo = "" if low is None else (f"> {low}" if low_open else f"≥ {low}")
+        hi = "" if high is None else f"≤ {high}"
+        raise OptionError(f"{name} must be {' and '.join(filter(None, (lo, hi)))}, got {value!r}")
+
+
+_COMPUTE = {np.dtype(np.float16): np.dtype(np.float32), np.dtype(np.float32): np.dtype(np.float32),
+            np.dtype(np.float64): np.dtype(np.float64)}
+
+
+def _bfloat16():
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def compute_dtype(dtype: np.dtype, name: str) -> np.dtype:
+    """float16/bfloat16 compute in float32; float32 and float64 in themselves; others are refused."""
+    if dtype in _COMPUTE:
+        return _COMPUTE[dtype]
+    if dtype == _bfloat16():
+        return np.dtype(np.float32)
+    hint = "" if _bfloat16() is not None or dtype.name != "bfloat16" else " (bfloat16 needs ml_dtypes)"
+    raise DTypeError(
+        f"{name} must be float16, float32 or float64 (or bfloat16), got {dtype}{hint}; "
+        f"convert with {name}.astype(np.float32)"
+    )
+
+
+def as_floats(x, name: str) -> np.ndarray:
+    """A floating array; a plain Python list of numbers is taken as float64.
+
+    Integer, boolean, complex and object *arrays* are refused: a prediction that is an integer
+    array is almost always labels passed in the wrong place.
+    """
+    if not isinstance(x, np.ndarray) and not np.isscalar(x) and not hasattr(x, "__array__"):
+        x = np.asarray(x)
+        if x.dtype.kind in "iub":
+            x = x.astype(np.float64)
+    elif np.isscalar(x) and isinstance(x, (int, float)) and not isinstance(x, bool):
+        x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    if x.dtype.kind != "f" and x.dtype != _bfloat16():
+        raise DTypeError(
+            f"{name} must be a floating array, got dtype {x.dtype}; "
+            f"convert with np.asarray({name}, dtype=np.float32)"
+        )
+    return x
+
+
+def as_labels(labels, num_classes: int, *, name: str, loss: str, ignore_index=None,
+              instead: str | None = None) -> np.ndarray:
+    """Integer class labels in [0, num_classes) (or equal to ``ignore_index``), never clamped."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        fix = f"; for probability or one-hot targets use {instead}" if instead else ""
+        raise DTypeError(
+            f"{loss}: {name} must be integer class labels, got dtype {labels.dtype}{fix}"
+        )
+    bad = (labels < 0) | (labels >= num_classes)
+    if ignore_index is not None:
+        bad &= labels != ignore_index
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        ignore = "" if ignore_index is None else f" (or ignore_index={ignore_index})"
+        raise LabelRangeError(
+            f"{loss}: {name}[{', '.join(map(str, where))}] = {labels[where]} is outside "
+            f"[0, {num_classes}){ignore}; lossgrad never clamps labels — fix the label or the "
+            "number of classes"
+        )
+    return labels
+
+
+def check_same_shape(prediction: np.ndarray, target: np.ndarray, *, loss: str,
+                     names=("prediction", "target")) -> None:
+    """Targets are never broadcast: (N,) against (N, 1) is an error, not an (N, N) loss."""
+    if prediction.shape != target.shape:
+        raise ShapeError(
+            f"{loss}: {names[1]} of shape {target.shape} does not match {names[0]} of shape "
+            f"{prediction.shape}; lossgrad never broadcasts targets — reshape {names[1]} to "
+            f"{prediction.shape}"
+        )
+
+
+def check_finite(x: np.ndarray, name: str, loss: str) -> None:
+    """Raise DomainError naming the first NaN or inf entry."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DomainError(f"{loss}: {name}[{', '.join(map(str, where))}] = {x[where]} is not finite")
+
+
+def check_interval(x: np.ndarray, name: str, loss: str, low=0.0, high=1.0, fix: str = "") -> None:
+    """Raise DomainError naming the first entry outside [low, high] (NaN passes: it propagates)."""
+    bad = (x < low) | (x > high)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DomainError(
+            f"{loss}: {name}[{', '.join(map(str, where))}] = {x[where]} is outside [{low}, {high}]"
+            + (f"; {fix}" if fix else "")
+        )
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of the first frame outside lossgrad, so a warning names the user's line."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = inspect.currentframe(), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level - 1
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Warn at the user's call site (Python then shows it once per call site)."""
+    warnings.warn(message, category, stacklevel=_user_stacklevel())
+
+
+def as_weights(weights, value_shape: tuple, *, name: str, loss: str, dtype) -> np.ndarray:
+    """Weights of the value's shape, of a leading part of it, or a scalar; finite and ≥ 0."""
+    w = np.asarray(weights)
+    if w.dtype.kind not in "fiub":
+        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {w.dtype}")
+    w = w.astype(dtype)
+    if w.shape != value_shape[: w.ndim]:
+        raise ShapeError(
+            f"{loss}: {name} of shape {w.shape} does not fit the loss values of shape {value_shape}; "
+            f"give one weight per entry {value_shape} or per leading index {value_shape[:1]}"
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = tuple(int(i) for i in np.argwhere(~(np.isfinite(w) & (w >= 0)))[0])
+        raise DomainError(f"{loss}: {name}{list(bad)} = {w[bad]} — weights must be finite and ≥ 0")
+    return w.reshape(w.shape + (1,) * (len(value_shape) - w.ndim))
+
+
+def class_weights(class_weight, num_classes: int, *, loss: str, dtype) -> np.ndarray:
+    """A (C,) vector of finite, non-negative class weights."""
+    w = as_weights(class_weight, (num_classes,), name="class_weight", loss=loss, dtype=dtype)
+    if w.shape != (num_classes,):
+        raise ShapeError(f"{loss}: class_weight must have shape ({num_classes},), got {w.shape}")
+    return w
+
+
+# ---------------------------------------------------------------------------------------------
+# reduction
+
+
+def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, empty: str):
+    """Apply weights and the reduction; return (value, factor) where grad·factor is the final grad.
+
+    ``factor`` has the value's shape; a row loss broadcasts it over the class axis.
+    """
+    v = parts.value
+    w = np.ones_like(v) if sample_weight is None else np.broadcast_to(sample_weight, v.shape)
+    if reduction == "none":
+        return (v if sample_weight is None else w * v), w
+    if reduction == "sum":
+        return np.sum(w * v), w
+    if reduction == "mean":
+        norm = parts.norm if parts.norm is not None else parts.valid
+        denom = np.sum(w) if norm is None else np.sum(w * norm)
+    elif reduction == "sum_over_batch_size":
+        denom = v.size if parts.valid is None else np.count_nonzero(parts.valid)
+    else:  # "batchmean": the sum over everything divided by the leading (batch) dimension
+        denom = v.shape[0] if v.ndim else 1
+    if denom == 0:
+        fill = np.nan if empty == "nan" else 0.0
+        return np.asarray(fill, dtype=v.dtype), np.zeros_like(v)
+    return np.sum(w * v) / denom, w / denom
+
+
+# ---------------------------------------------------------------------------------------------
+# the decorator
+
+
+def loss(*, rows: bool, extra_reductions: tuple[str, ...] = ()) -> Callable:
+    """Turn a loss body into its public function (see the module docstring).
+
+    rows: True for losses along a class axis (value drops that axis; the public function takes
+        ``axis``); False for elementwise losses (value has the prediction's shape).
+    extra_reductions: reductions beyond the common four that mean something here ("batchmean").
+
+    The body is called as ``body(prediction, target, ctx, **options)`` with the prediction as a
+    floating array in the compute dtype with the class axis last, and the target as given (the body
+    converts it: labels, dense targets, …, with the helpers above). For a row loss a dense target of
+    the prediction's shape is moved to class-last before the body sees it.
+    """
+    reductions = REDUCTIONS + extra_reductions
+
+    def decorate(body: Callable) -> Callable:
+        name = body.__name__
+        sig = inspect.signature(body)
+        params = list(sig.parameters.values())
+        pred_name, target_name = params[0].name, params[1].name
+        own = [p for p in params[3:]]
+
+        @functools.wraps(body)
+        def public(prediction, target, *, reduction="mean", sample_weight=None, axis=-1,
+                   empty="nan", grad=True, check_finite=False, validate=True, **options):
+            check_option("reduction", reduction, reductions)
+            check_option("empty", empty, EMPTY_POLICIES)
+            pred = as_floats(prediction, pred_name)
+            dtype = pred.dtype
+            work = compute_dtype(dtype, pred_name)
+            pred = pred.astype(work, copy=False)
+            if rows:
+                pred, target, axis = _class_axis_last(pred, target, axis, name, pred_name)
+            if check_finite:
+                _check_inputs_finite(pred, target, name, pred_name, target_name)
+            ctx = Context(name=name, dtype=dtype, want_grad=bool(grad), validate=bool(validate))
+            with np.errstate(all="ignore"):
+                parts = body(pred, target, ctx, **options)
+                sw = None if sample_weight is None else as_weights(
+                    sample_weight, parts.value.shape, name="sample_weight", loss=name, dtype=work)
+                value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
+                grads = _scale_grads(parts.grad, factor, rows, axis, dtype, pred_name)
+            aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
+            return LossResult(
+                value=np.asarray(value).astype(dtype, copy=False),
+                grad=grads.get(pred_name), grads=grads, aux=aux,
+            )
+
+        common = [
+            inspect.Parameter("reduction", inspect.Parameter.KEYWORD_ONLY, default="mean"),
+            inspect.Parameter("sample_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
+        ]
+        if rows:
+            common.append(inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=-1))
+        common += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d) for n, d in
+                   (("empty", "nan"), ("grad", True), ("check_finite", False), ("validate", True))]
+        public.__signature__ = sig.replace(parameters=params[:2] + own + common)
+        public.__doc__ = (body.__doc__ or "").rstrip() + "\n" + COMMON_ARGUMENTS
+        public.body = body
+        public.rows = rows
+        return public
+
+    return decorate
+
+
+def _class_axis_last(pred, target, axis, name, pred_name):
+    if pred.ndim == 0:
+        raise ShapeError(f"{name}: {pred_name} needs a class axis, got a scalar")
+    if not isinstance(axis, (int, np.integer)) or not -pred.ndim <= axis < pred.ndim:
+        raise OptionError(f"{name}: axis={axis!r} is not an axis of {pred_name} with shape {pred.shape}")
+    axis = int(axis) % pred.ndim
+    target = target if isinstance(target, np.ndarray) else np.asarray(target)
+    if target.shape == pred.shape:
+        target = np.moveaxis(target, axis, -1)
+    return np.moveaxis(pred, axis, -1), target, axis
+
+
+def _check_inputs_finite(pred, target, name, pred_name, target_name):
+    check_finite(pred, pred_name, name)
+    if target.dtype.kind == "f":
+        check_finite(target, target_name, name)
+
+
+def _scale_grads(grad, factor, rows, axis, dtype, pred_name) -> dict:
+    if grad is None:
+        return {}
+    grads = grad if isinstance(grad, dict) else {pred_name: grad}
+    out = {}
+    for key, g in grads.items():
+        f = factor[..., None] if rows else factor
+        g = np.asarray(g * f)
+        if rows:
+            g = np.moveaxis(g, -1, axis)
+        out[key] = np.ascontiguousarray(g).astype(dtype, copy=False)
+    return out
+
+
+def sparse_weights(labels: np.ndarray, *, num_classes: int, class_weight, ignore_index, loss: str,
+                   dtype) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Labels safe to gather with, and each entry's class weight and validity.
+
+    Returns (safe_labels, norm, valid): ignored entries point at class 0 in ``safe_labels`` and have
+    norm 0; ``norm`` is None when there are no class weights and nothing is ignored.
+    """
+    valid = None if ignore_index is None else labels != ignore_index
+    safe = labels if valid is None else np.where(valid, labels, 0)
+    if class_weight is None:
+        return safe, (None if valid is None else valid.astype(dtype)), valid
+    cw = class_weights(class_weight, num_classes, loss=loss, dtype=dtype)
+    norm = cw[safe] if valid is None else np.where(valid, cw[safe], 0).astype(dtype)
+    return safe, norm, valid
+
+
+def take_class(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """x[..., labels] along the last axis, one entry per label (no one-hot is built)."""
+    return np.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
