@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from ..errors import OptionError
 from .core import LossResult
-from .classification import softmax_cross_entropy, sparse_softmax_cross_entropy
+from .cross_entropy import softmax_cross_entropy, sparse_softmax_cross_entropy
 
-#: name → (function, aliases). One line per loss; aliases are the frameworks' spellings.
+# (imports of the other families go here, one line per module)
+
+#: name → (function, aliases). One entry per loss; aliases are the frameworks' spellings. A Keras
+#: name resolves to the loss for Keras's default input (probabilities: from_logits=False).
 _INDEX = {
     "softmax_cross_entropy": (softmax_cross_entropy, (
-        "CategoricalCrossentropy(from_logits=True)", "softmax_cross_entropy_with_logits",
-        "softmax_cross_entropy_with_logits_v2")),
+        "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2")),
     "sparse_softmax_cross_entropy": (sparse_softmax_cross_entropy, (
         "CrossEntropyLoss", "cross_entropy", "sparse_softmax_cross_entropy_with_logits",
-        "softmax_cross_entropy_with_integer_labels",
-        "SparseCategoricalCrossentropy(from_logits=True)")),
+        "softmax_cross_entropy_with_integer_labels")),
+    # --- cross-entropy on probabilities, sigmoid, NLL (cross_entropy.py) ---
+    # --- focal, poly-1, generalized CE (focal.py) ---
+    # --- hinge / margin family (margin.py) ---
+    # --- regression (regression.py) ---
 }
 
 NAMES: tuple[str, ...] = tuple(_INDEX)

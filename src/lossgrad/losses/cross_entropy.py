@@ -1,4 +1,4 @@
-"""The cross-entropy family: softmax, sparse, categorical, binary, sigmoid, NLL, focal, poly, robust.
+"""The cross-entropy family: softmax, sparse, categorical, binary, sigmoid and NLL.
 
 Every function here is a loss body (see :mod:`lossgrad.losses.core`): it computes the unreduced value
 and its gradient with respect to the prediction in one pass, sharing the log-sum-exp and softmax.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ProbabilitiesAsLogitsWarning, ShapeError
+from ..errors import DTypeError, ProbabilitiesAsLogitsWarning, ShapeError
 from .core import (
     CONVENTIONS,
     Parts,
@@ -56,40 +56,33 @@ def _apply_softcap(logits: np.ndarray, softcap):
     return z, 1 - (z / softcap) ** 2
 
 
-def _check_smoothing(label_smoothing) -> None:
-    check_range("label_smoothing", label_smoothing, low=0, high=1)
-
-
 def _softmax_rows(z: np.ndarray):
-    """(lse, p) of each row: lse keeps its axis so it broadcasts back over the classes."""
+    """(lse, p) of each row, lse keeping its axis; p is one fresh buffer the caller may overwrite."""
     m = np.max(z, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf rows give lse = -inf rather than NaN
-    e = np.exp(z - m)
-    s = np.sum(e, axis=-1, keepdims=True)
-    return np.log(s) + m, e / s
+    p = np.subtract(z, m)
+    np.exp(p, out=p)
+    s = np.sum(p, axis=-1, keepdims=True)
+    p /= s
+    return np.log(s) + m, p
 
 
 def _weighted_target_ce(z, lse, p, t, w, want_grad):
     """Σ_c w_c t_c (lse − z_c) and its gradient (Σ_c w_c t_c)·p − w·t, with 0·(−inf) = 0."""
     wt = t if w is None else t * w
-    # Entries with no target mass contribute exactly 0, even where z = −inf.
-    value = np.sum(np.where(wt != 0, wt * (lse - z), 0), axis=-1)
+    value = _weighted_row_sum(lse - z, wt)
     grad = np.sum(wt, axis=-1, keepdims=True) * p - wt if want_grad else None
     return value, grad
 
 
-def _add_z_loss(value, grad, lse, p, z_loss, want_grad):
-    """PaLM/Liger z-loss: coefficient·lse², gradient 2·coefficient·lse·softmax."""
-    if not z_loss:
-        return value, grad
+def _check_logit_options(convention, label_smoothing, z_loss) -> None:
+    check_option("convention", convention, CONVENTIONS)
+    check_range("label_smoothing", label_smoothing, low=0, high=1)
     check_range("z_loss", z_loss, low=0)
-    value = value + z_loss * lse[..., 0] ** 2
-    if want_grad:
-        grad = grad + 2 * z_loss * lse * p
-    return value, grad
 
 
-def _finish_logits(value, grad, dz, lse, ctx, return_lse):
+def _finish_logits(value, grad, dz, lse, return_lse):
+    """Chain the softcap derivative and collect the optional log-sum-exp."""
     if grad is not None and dz is not None:
         grad = grad * dz
     aux = {"lse": lse[..., 0]} if return_lse else {}
@@ -134,8 +127,7 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
         [[ 0.0179  0.004  -0.0219]
          [ 0.0498 -0.9549  0.9051]]
     """
-    check_option("convention", convention, CONVENTIONS)
-    _check_smoothing(label_smoothing)
+    _check_logit_options(convention, label_smoothing, z_loss)
     targets = _dense_targets(targets, logits, ctx, instead="sparse_softmax_cross_entropy")
     warn_if_probabilities(logits, ctx, instead="categorical_cross_entropy")
     num_classes = logits.shape[-1]
@@ -150,8 +142,10 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
         value, grad = _scale_rows(value, grad, w[np.argmax(targets, axis=-1)])
     else:
         value, grad = _weighted_target_ce(z, lse, p, targets, w, ctx.want_grad)
-    value, grad = _add_z_loss(value, grad, lse, p, z_loss, ctx.want_grad)
-    value, grad, aux = _finish_logits(value, grad, dz, lse, ctx, return_lse)
+    if z_loss:
+        value = value + z_loss * lse[..., 0] ** 2
+        grad = grad + 2 * z_loss * lse * p if grad is not None else None
+    value, grad, aux = _finish_logits(value, grad, dz, lse, return_lse)
     return Parts(value, grad, aux=aux)
 
 
@@ -172,7 +166,8 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     ``ignore_index``; value (…).
 
     **Stability:** lse = m + log Σ e^{x−m}; the label's logit is gathered, never a one-hot product,
-    so −inf on other classes gives a finite loss and a zero gradient there.
+    so −inf on other classes gives a finite loss and a zero gradient there. The softmax buffer
+    becomes the gradient in place: one N×C array beyond the logits.
 
     **Parity:** ``torch.nn.CrossEntropyLoss(weight, ignore_index, label_smoothing)`` with class
     indices ("mean" = Σ w_y ℓ / Σ w_y; all ignored → NaN, or 0 with ``empty="zero"``),
@@ -180,7 +175,7 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     from_logits=True, ignore_class)``, ``optax.softmax_cross_entropy_with_integer_labels``.
     ``convention="keras"`` multiplies the whole smoothed row by w_y (Keras's class weights are
     per-sample weights); "exact" and "torch" weight each class's smoothing term by its own weight,
-    as PyTorch does.
+    as PyTorch does. z-loss is not scaled by class weights (as Liger).
 
     **Example** (seed 001, ``rel1`` with integer labels):
         >>> r = sparse_softmax_cross_entropy([[2, 0.5, 6], [0.1, 0, 3]], [2, 1])
@@ -190,8 +185,7 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
         [[ 0.009   0.002  -0.011 ]
          [ 0.0249 -0.4775  0.4526]]
     """
-    check_option("convention", convention, CONVENTIONS)
-    _check_smoothing(label_smoothing)
+    _check_logit_options(convention, label_smoothing, z_loss)
     num_classes = logits.shape[-1]
     labels = _sparse_labels(labels, logits, ctx, ignore_index, instead="softmax_cross_entropy")
     warn_if_probabilities(logits, ctx, instead="sparse_categorical_cross_entropy")
@@ -201,41 +195,54 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     lse, p = _softmax_rows(z)
     w = None if class_weight is None else class_weights(
         class_weight, num_classes, loss=ctx.name, dtype=logits.dtype)
-    value, grad = _sparse_ce(z, lse, p, safe, label_smoothing, w, convention, ctx.want_grad)
-    value, grad = _add_z_loss(value, grad, lse, p, z_loss, ctx.want_grad)
-    value, grad, aux = _finish_logits(value, grad, dz, lse, ctx, return_lse)
+    value, grad = _sparse_ce(z, lse, p, safe, label_smoothing, w, z_loss, convention, ctx.want_grad)
+    value, grad, aux = _finish_logits(value, grad, dz, lse, return_lse)
     if valid is not None:
         value = np.where(valid, value, 0)
-        grad = np.where(valid[..., None], grad, 0) if grad is not None else None
+        if grad is not None:
+            grad *= valid[..., None]
     return Parts(value, grad, norm=norm, valid=valid, aux=aux)
 
 
-def _sparse_ce(z, lse, p, labels, alpha, w, convention, want_grad):
-    """The smoothed, weighted sparse CE of each row without building a one-hot target."""
+def _sparse_ce(z, lse, p, labels, alpha, w, z_loss, convention, want_grad):
+    """Smoothed, weighted sparse CE of each row, reusing ``p`` as the gradient (no one-hot).
+
+    With t = (1−α)·onehot(y) + α/C and per-class weights w, the value is
+    (1−α)·w_y·(lse − z_y) + (α/C)·Σ_c w_c (lse − z_c) + ζ·lse², and the gradient is
+    p·[(1−α)·w_y + (α/C)·Σ_c w_c + 2ζ·lse] − (1−α)·w_y·onehot(y) − (α/C)·w. Keras instead multiplies
+    the whole unweighted row by w_y (its class weights are per-sample weights).
+    """
     num_classes = z.shape[-1]
-    # Keras turns class weights into per-sample weights on the whole row; PyTorch (and the exact
-    # definition −Σ_c w_c t_c log p_c) weights each class's term by its own weight.
+    lse1 = lse[..., 0]
+    ones = np.ones(lse1.shape, dtype=z.dtype)
     row_weighted = w is not None and convention == "keras"
     wc = None if row_weighted else w
-    value = lse[..., 0] - take_class(z, labels)
-    grad = _p_minus_onehot(p, labels) if want_grad else None
-    if wc is not None:
-        value, grad = _scale_rows(value, grad, wc[labels])
+    wy = ones if wc is None else wc[labels]
+    value = wy * (lse1 - take_class(z, labels))
     if alpha:
-        uniform = np.ones(num_classes, dtype=z.dtype)
-        s_value, s_grad = _weighted_target_ce(z, lse, p, uniform, wc, want_grad)
-        value = (1 - alpha) * value + alpha / num_classes * s_value
-        grad = (1 - alpha) * grad + alpha / num_classes * s_grad if want_grad else None
-    if row_weighted:
-        value, grad = _scale_rows(value, grad, w[labels])
+        smooth = np.sum(lse - z, axis=-1) if wc is None else _weighted_row_sum(lse - z, wc)
+        value = (1 - alpha) * value + alpha / num_classes * smooth
+    scale = w[labels] if row_weighted else ones
+    value = scale * value
+    if z_loss:
+        value = value + z_loss * lse1**2
+    if not want_grad:
+        return value, None
+    total_w = num_classes if wc is None else np.sum(wc)
+    coef = scale * ((1 - alpha) * wy + alpha / num_classes * total_w) + 2 * z_loss * lse1
+    grad = p
+    grad *= coef[..., None]
+    if alpha:
+        grad -= alpha / num_classes * (scale[..., None] if wc is None else wc)
+    at = labels[..., None]
+    gold = (scale * (1 - alpha) * wy)[..., None]
+    np.put_along_axis(grad, at, np.take_along_axis(grad, at, axis=-1) - gold, axis=-1)
     return value, grad
 
 
-def _p_minus_onehot(p, labels):
-    grad = p.copy()
-    at = labels[..., None]
-    np.put_along_axis(grad, at, np.take_along_axis(grad, at, axis=-1) - 1, axis=-1)
-    return grad
+def _weighted_row_sum(terms, w):
+    """Σ_c w_c·terms_c with 0·(±inf) = 0 (a zero-weight class never poisons the row)."""
+    return np.sum(np.where(w != 0, w * terms, 0), axis=-1)
 
 
 def _scale_rows(value, grad, row_weight):
@@ -251,8 +258,6 @@ def _dense_targets(targets, prediction, ctx, *, instead: str) -> np.ndarray:
             f"use {instead} for labels, or one-hot encode them (lossgrad.one_hot)"
         )
     if targets.dtype.kind not in "fiub":
-        from ..errors import DTypeError
-
         raise DTypeError(f"{ctx.name}: targets must be real numbers, got dtype {targets.dtype}")
     check_same_shape(prediction, targets, loss=ctx.name, names=("prediction", "targets"))
     return targets.astype(prediction.dtype, copy=False)
