@@ -17,3 +17,10 @@ from .losses import LossResult
 from .numerics import log_sigmoid, log_softmax, logsumexp, one_hot, sigmoid, softmax, softmax_jacobian
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "losses", "LossResult",
+    "log_sigmoid", "log_softmax", "logsumexp", "one_hot", "sigmoid", "softmax", "softmax_jacobian",
+    "LossgradError", "ShapeError", "DTypeError", "LabelRangeError", "DomainError", "OptionError",
+    "CorruptFileError", "UnsafeFileError", "LossgradWarning", "ProbabilitiesAsLogitsWarning",
+]

@@ -139,3 +139,8 @@ CASES: list[Case] = [
          ref_sparse_softmax_cross_entropy, labels=True, tag="spatial",
          options=({}, {"label_smoothing": 0.3})),
 ]
+
+# Each family's rows live in their own module beside this one; one import line each.
+from tests.losses.cases_margin import CASES as _margin; CASES += _margin  # noqa: E402
+from tests.losses.cases_cross_entropy import CASES as _ce; CASES += _ce  # noqa: E402
+from tests.losses.cases_focal import CASES as _focal; CASES += _focal  # noqa: E402

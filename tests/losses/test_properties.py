@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +11,10 @@ from hypothesis.extra import numpy as hnp
 
 from lossgrad import losses, one_hot
 from tests import tolerances as tol
+
+# Generated logits may happen to look like probabilities (rows of [0, 0.5, 0.5]); the warning for
+# that is tested on its own, so these math properties switch it off.
+sparse_ce = functools.partial(losses.sparse_softmax_cross_entropy, validate=False)
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False, width=64)
 
@@ -25,8 +31,8 @@ def logits_and_labels(draw, max_rows=6, max_classes=6):
 @given(logits_and_labels(), st.floats(-50, 50))
 def test_cross_entropy_is_non_negative_and_shift_invariant(data, shift):
     x, y = data
-    r = losses.sparse_softmax_cross_entropy(x, y, reduction="none")
-    shifted = losses.sparse_softmax_cross_entropy(x + shift, y, reduction="none")
+    r = sparse_ce(x, y, reduction="none")
+    shifted = sparse_ce(x + shift, y, reduction="none")
     assert np.all(r.value >= 0)
     np.testing.assert_allclose(shifted.value, r.value, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(shifted.grad, r.grad, rtol=1e-9, atol=1e-12)
@@ -35,9 +41,10 @@ def test_cross_entropy_is_non_negative_and_shift_invariant(data, shift):
 @given(logits_and_labels(), st.floats(0, 1))
 def test_sparse_equals_dense_on_one_hot_targets(data, smoothing):
     x, y = data
-    sparse = losses.sparse_softmax_cross_entropy(x, y, label_smoothing=smoothing, reduction="none")
+    sparse = sparse_ce(x, y, label_smoothing=smoothing, reduction="none")
     dense = losses.softmax_cross_entropy(x, one_hot(y, x.shape[-1], dtype=np.float64),
-                                         label_smoothing=smoothing, reduction="none")
+                                         label_smoothing=smoothing, reduction="none",
+                                         validate=False)
     tol.assert_close(sparse.value, dense.value, np.float64)
     tol.assert_close(sparse.grad, dense.grad, np.float64)
 
@@ -45,7 +52,7 @@ def test_sparse_equals_dense_on_one_hot_targets(data, smoothing):
 @given(logits_and_labels())
 def test_unweighted_gradient_rows_sum_to_zero(data):
     x, y = data
-    grad = losses.sparse_softmax_cross_entropy(x, y, reduction="sum").grad
+    grad = sparse_ce(x, y, reduction="sum").grad
     np.testing.assert_allclose(grad.sum(axis=-1), 0, atol=1e-12)
 
 
@@ -54,8 +61,8 @@ def test_permuting_the_batch_permutes_the_values(data, random):
     x, y = data
     order = list(range(len(y)))
     random.shuffle(order)
-    r = losses.sparse_softmax_cross_entropy(x, y, reduction="none")
-    p = losses.sparse_softmax_cross_entropy(x[order], y[order], reduction="none")
+    r = sparse_ce(x, y, reduction="none")
+    p = sparse_ce(x[order], y[order], reduction="none")
     np.testing.assert_array_equal(p.value, r.value[order])
     np.testing.assert_array_equal(p.grad, r.grad[order])
 
@@ -63,8 +70,8 @@ def test_permuting_the_batch_permutes_the_values(data, random):
 @given(logits_and_labels())
 def test_zero_label_smoothing_is_no_smoothing(data):
     x, y = data
-    plain = losses.sparse_softmax_cross_entropy(x, y)
-    zero = losses.sparse_softmax_cross_entropy(x, y, label_smoothing=0.0)
+    plain = sparse_ce(x, y)
+    zero = sparse_ce(x, y, label_smoothing=0.0)
     np.testing.assert_array_equal(zero.value, plain.value)
     np.testing.assert_array_equal(zero.grad, plain.grad)
 
@@ -72,5 +79,5 @@ def test_zero_label_smoothing_is_no_smoothing(data):
 @given(logits_and_labels(), st.sampled_from([np.float16, np.float32, np.float64]))
 def test_dtype_is_preserved(data, dtype):
     x, y = data
-    r = losses.sparse_softmax_cross_entropy(x.astype(dtype), y)
+    r = sparse_ce(x.astype(dtype), y)
     assert r.value.dtype == dtype and r.grad.dtype == dtype

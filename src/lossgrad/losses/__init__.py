@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from ..errors import OptionError
 from .core import LossResult
-from .cross_entropy import softmax_cross_entropy, sparse_softmax_cross_entropy
-
+from .cross_entropy import (binary_cross_entropy, categorical_cross_entropy, nll,
+                            sigmoid_binary_cross_entropy, softmax_cross_entropy,
+                            sparse_categorical_cross_entropy, sparse_softmax_cross_entropy)
+from .focal import (binary_focal, categorical_focal, categorical_generalized_cross_entropy,
+                    poly1_cross_entropy, sigmoid_focal, softmax_focal)
+from .margin import (categorical_hinge, hinge, hinge_embedding, multi_margin, multiclass_perceptron,
+                     multilabel_margin, multilabel_soft_margin, perceptron, soft_margin,
+                     squared_hinge)
+from .regression import squared_error
 # (imports of the other families go here, one line per module)
 
 #: name → (function, aliases). One entry per loss; aliases are the frameworks' spellings. A Keras
@@ -21,9 +28,40 @@ _INDEX = {
         "CrossEntropyLoss", "cross_entropy", "sparse_softmax_cross_entropy_with_logits",
         "softmax_cross_entropy_with_integer_labels")),
     # --- cross-entropy on probabilities, sigmoid, NLL (cross_entropy.py) ---
+    "categorical_cross_entropy": (categorical_cross_entropy, (
+        "CategoricalCrossentropy", "categorical_crossentropy")),
+    "sparse_categorical_cross_entropy": (sparse_categorical_cross_entropy, (
+        "SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")),
+    "binary_cross_entropy": (binary_cross_entropy, (
+        "BinaryCrossentropy", "binary_crossentropy", "BCELoss")),
+    "sigmoid_binary_cross_entropy": (sigmoid_binary_cross_entropy, (
+        "BCEWithLogitsLoss", "binary_cross_entropy_with_logits",
+        "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits")),
+    "nll": (nll, ("NLLLoss", "nll_loss")),
     # --- focal, poly-1, generalized CE (focal.py) ---
+    "sigmoid_focal": (sigmoid_focal, ("sigmoid_focal_loss",)),
+    "binary_focal": (binary_focal, ("BinaryFocalCrossentropy", "binary_focal_crossentropy")),
+    "softmax_focal": (softmax_focal, ()),
+    "categorical_focal": (categorical_focal, (
+        "CategoricalFocalCrossentropy", "categorical_focal_crossentropy")),
+    "poly1_cross_entropy": (poly1_cross_entropy, ("poly_loss_cross_entropy", "poly1_loss")),
+    "categorical_generalized_cross_entropy": (categorical_generalized_cross_entropy, (
+        "CategoricalGeneralizedCrossEntropy", "generalized_cross_entropy")),
     # --- hinge / margin family (margin.py) ---
+    "hinge": (hinge, ("hinge_loss",)),
+    "squared_hinge": (squared_hinge, ("SquaredHinge",)),
+    "categorical_hinge": (categorical_hinge, ("CategoricalHinge", "multiclass_hinge_loss")),
+    "multiclass_perceptron": (multiclass_perceptron, ("multiclass_perceptron_loss",)),
+    "multi_margin": (multi_margin, ("MultiMarginLoss", "multi_margin_loss")),
+    "multilabel_margin": (multilabel_margin, ("MultiLabelMarginLoss", "multilabel_margin_loss")),
+    "multilabel_soft_margin": (multilabel_soft_margin, (
+        "MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss")),
+    "soft_margin": (soft_margin, ("SoftMarginLoss", "soft_margin_loss")),
+    "perceptron": (perceptron, ("perceptron_loss",)),
+    "hinge_embedding": (hinge_embedding, ("HingeEmbeddingLoss", "hinge_embedding_loss")),
     # --- regression (regression.py) ---
+    "squared_error": (squared_error, (
+        "MeanSquaredError", "mean_squared_error", "mse", "MSELoss", "mse_loss")),
 }
 
 NAMES: tuple[str, ...] = tuple(_INDEX)

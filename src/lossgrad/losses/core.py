@@ -85,7 +85,8 @@ class Parts:
 
     value: the unreduced loss, already including class weights.
     grad: ∂value[i]/∂prediction[i] (prediction's shape, class axis last), or None when not asked.
-        A body with several differentiable inputs gives a dict, the prediction's first.
+        A body with several differentiable inputs gives a dict, the prediction's first. The
+        decorator scales a fresh buffer in place (inputs and shared buffers are copied first).
     norm: the weight of each entry in the "mean" divisor (class weight of its label, 0 where
         ignored); None means 1 for every valid entry.
     valid: False where an entry is ignored; None means every entry counts.
@@ -211,6 +212,15 @@ def check_same_shape(prediction: np.ndarray, target: np.ndarray, *, loss: str,
             f"{prediction.shape}; lossgrad never broadcasts targets — reshape {names[1]} to "
             f"{prediction.shape}"
         )
+
+
+def as_targets(targets, prediction: np.ndarray, *, loss: str, name: str = "targets") -> np.ndarray:
+    """Real-valued targets of the prediction's shape, in the prediction's (compute) dtype."""
+    targets = np.asarray(targets)
+    if targets.dtype.kind not in "fiub":
+        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {targets.dtype}")
+    check_same_shape(prediction, targets, loss=loss, names=("prediction", name))
+    return targets.astype(prediction.dtype, copy=False)
 
 
 def check_finite(x: np.ndarray, name: str, loss: str) -> None:
@@ -343,7 +353,8 @@ def loss(*, rows: bool, extra_reductions: tuple[str, ...] = ()) -> Callable:
                 sw = None if sample_weight is None else as_weights(
                     sample_weight, parts.value.shape, name="sample_weight", loss=name, dtype=work)
                 value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
-                grads = _scale_grads(parts.grad, factor, rows, axis, dtype, pred_name)
+                grads = _scale_grads(parts.grad, factor, rows, axis, dtype, pred_name,
+                                     inputs=(pred, target))
             aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
             return LossResult(
                 value=np.asarray(value).astype(dtype, copy=False),
@@ -385,18 +396,31 @@ def _check_inputs_finite(pred, target, name, pred_name, target_name):
         check_finite(target, target_name, name)
 
 
-def _scale_grads(grad, factor, rows, axis, dtype, pred_name) -> dict:
+def _scale_grads(grad, factor, rows, axis, dtype, pred_name, inputs) -> dict:
     if grad is None:
         return {}
     grads = grad if isinstance(grad, dict) else {pred_name: grad}
     out = {}
     for key, g in grads.items():
         f = factor[..., None] if rows else factor
-        g = np.asarray(g * f)
+        g = _times_factor(np.asarray(g), f, keep=(*inputs, *out.values()))
         if rows:
             g = np.moveaxis(g, -1, axis)
         out[key] = np.ascontiguousarray(g).astype(dtype, copy=False)
     return out
+
+
+def _times_factor(g: np.ndarray, f: np.ndarray, keep) -> np.ndarray:
+    """g·f, in g's own buffer when that buffer is the body's to give away.
+
+    A gradient is as large as the prediction (N×V logits for a sparse CE); scaling it into a second
+    buffer would double the peak memory. It is scaled in place unless it is read-only, would change
+    shape or dtype, or shares memory with an input or another returned gradient.
+    """
+    own = (g.flags.writeable and np.broadcast_shapes(g.shape, f.shape) == g.shape
+           and np.result_type(g, f) == g.dtype
+           and not any(np.may_share_memory(g, np.asarray(x)) for x in keep))
+    return np.multiply(g, f, out=g) if own else g * f
 
 
 def sparse_weights(labels: np.ndarray, *, num_classes: int, class_weight, ignore_index, loss: str,
