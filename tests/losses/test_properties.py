@@ -81,3 +81,45 @@ def test_dtype_is_preserved(data, dtype):
     x, y = data
     r = sparse_ce(x.astype(dtype), y)
     assert r.value.dtype == dtype and r.grad.dtype == dtype
+
+
+@st.composite
+def logits_and_binary_targets(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=5))
+    x = draw(hnp.arrays(np.float64, shape, elements=finite))
+    y = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)))
+    return x, y
+
+
+@given(logits_and_binary_targets())
+def test_sigmoid_bce_is_symmetric_under_flipping_sign_and_target(data):
+    x, y = data
+    r = losses.sigmoid_binary_cross_entropy(x, y, reduction="none")
+    flipped = losses.sigmoid_binary_cross_entropy(-x, 1 - y, reduction="none")
+    tol.assert_close(flipped.value, r.value, np.float64)
+    tol.assert_close(flipped.grad, -r.grad, np.float64)
+
+
+@given(logits_and_binary_targets())
+def test_logits_path_equals_probability_path_away_from_saturation(data):
+    x, y = data
+    x = np.clip(x, -10, 10)  # σ(x) stays well inside (0, 1): no clipping, no log of 0
+    from_logits = losses.sigmoid_binary_cross_entropy(x, y, reduction="none")
+    p = 1 / (1 + np.exp(-x))
+    from_probs = losses.binary_cross_entropy(p, y, reduction="none")
+    # Looser than the reference table: the probability path rounds σ(x) before taking its log,
+    # which costs a few ulps relative to the logits path (a wrong formula is off by O(1)).
+    np.testing.assert_allclose(from_probs.value, from_logits.value, rtol=1e-9, atol=1e-12)
+    # chain rule through σ: ∂ℓ/∂x = ∂ℓ/∂p · p(1 − p)
+    np.testing.assert_allclose(from_probs.grad * p * (1 - p), from_logits.grad, rtol=1e-8,
+                               atol=1e-12)
+
+
+@given(logits_and_labels())
+def test_softmax_path_equals_categorical_path(data):
+    x, y = data
+    from_logits = sparse_ce(x, y, reduction="none")
+    from_probs = losses.sparse_categorical_cross_entropy(
+        np.exp(x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))), y, reduction="none")
+    # As above: the probability path rounds p before its log.
+    np.testing.assert_allclose(from_probs.value, from_logits.value, rtol=1e-9, atol=1e-10)
