@@ -7,6 +7,8 @@ dtype, and never writes into its input. Rows containing ``-inf`` entries are han
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import special
 
@@ -23,11 +25,44 @@ __all__ = [
 ]
 
 
-def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
-    # The shift must be finite: a row of all -inf (or one holding +inf) would otherwise give
-    # inf - inf = NaN in every entry instead of an exact -inf / +inf result.
-    m = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+class SoftmaxRows(NamedTuple):
+    """The softmax pieces of each row along the last axis, each keeping that axis.
+
+    m is the row maximum (0 for a row without a finite maximum), log_sum = log Σ e^{x−m}, p the
+    probabilities. −log p is formed as (m − x) + log_sum: adding the small log-sum to an exact
+    difference keeps a small loss's digits, where lse − x would cancel them in float32.
+    """
+
+    m: np.ndarray
+    log_sum: np.ndarray
+    p: np.ndarray
+
+    @property
+    def lse(self) -> np.ndarray:
+        return self.m + self.log_sum
+
+    def neg_log_p(self, x) -> np.ndarray:
+        return (self.m - x) + self.log_sum
+
+
+def softmax_rows(x: np.ndarray) -> SoftmaxRows:
+    """Softmax pieces along the last axis; ``p`` is one fresh buffer the caller may overwrite."""
+    m = np.max(x, axis=-1, keepdims=True)
+    # The shift must be finite: a row of all −inf (or one holding +inf) would otherwise give
+    # inf − inf = NaN in every entry instead of an exact −inf / +inf log-sum-exp.
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.subtract(x, m)
+        np.exp(p, out=p)
+        s = np.sum(p, axis=-1, keepdims=True)
+        p /= s
+        return SoftmaxRows(m, np.log(s), p)
+
+
+def _along(fn, x, axis):
+    """Apply a last-axis function along ``axis``."""
+    x = np.asarray(x)
+    return np.moveaxis(fn(np.moveaxis(x, axis, -1)), -1, axis)
 
 
 def logsumexp(x, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -37,34 +72,28 @@ def logsumexp(x, axis: int = -1, keepdims: bool = False) -> np.ndarray:
         >>> print(f"{float(logsumexp(np.array([1000.0, 1000.0]))):.4f}")
         1000.6931
     """
-    x = np.asarray(x)
-    m = _row_max(x, axis)
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out = _along(lambda v: softmax_rows(v).lse, x, axis)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(x, axis: int = -1) -> np.ndarray:
-    """x − logsumexp(x): log-probabilities, exact even where softmax underflows to 0.
+    """(m − x) + log Σ e^{x−m}, negated: log-probabilities, exact even where softmax underflows.
 
     Example:
         >>> print(log_softmax(np.array([2.0, 1.0, 0.1])).round(4))
         [-0.417 -1.417 -2.317]
     """
-    x = np.asarray(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    return _along(lambda v: -softmax_rows(v).neg_log_p(v), x, axis)
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
-    """exp(x − m) / Σ exp(x − m): probabilities along ``axis``.
+    """exp(x − m) / Σ exp(x − m): probabilities along ``axis`` (NaN for a row of all −inf).
 
     Example (seed 000's logits 2.0, 1.0, 0.1):
         >>> np.round(softmax(np.array([2.0, 1.0, 0.1])), 4)
         array([0.659 , 0.2424, 0.0986])
     """
-    x = np.asarray(x)
-    e = np.exp(x - _row_max(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return _along(lambda v: softmax_rows(v).p, x, axis)
 
 
 def softmax_jacobian(x, axis: int = -1) -> np.ndarray:

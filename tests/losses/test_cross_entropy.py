@@ -552,3 +552,15 @@ def test_seed_001_rel3_equals_rel1():
     ("NLLLoss", "nll"), ("nll_loss", "nll")])
 def test_framework_names_resolve(alias, name):
     assert losses.get(alias).__name__ == name
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 1.0])
+def test_a_zero_weight_against_minus_inf_gives_exactly_zero(smoothing):
+    """A class weighted 0 (or the label's share at label_smoothing=1) never turns −inf into NaN."""
+    x = np.array([[0.0, -np.inf, 0.5], [1.0, 2.0, 0.0]])
+    r = losses.sparse_softmax_cross_entropy(x, [1, 0], class_weight=[1.0, 0.0, 1.0],
+                                            label_smoothing=smoothing, reduction="none")
+    assert np.all(~np.isnan(r.value)) and np.all(np.isfinite(r.grad))
+    if smoothing == 0:
+        assert r.value[0] == 0
+        np.testing.assert_array_equal(r.grad[0], 0)

@@ -6,12 +6,11 @@ and its gradient with respect to the prediction in one pass, sharing the log-sum
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from scipy import special
 
 from ..errors import DomainError, ProbabilitiesAsLogitsWarning, ShapeError
+from ..numerics import softmax_rows as _softmax_rows
 from .core import (
     CONVENTIONS,
     Parts,
@@ -47,7 +46,8 @@ def looks_like_probabilities(x: np.ndarray) -> bool:
     if x.size == 0 or x.shape[-1] < 2:
         return False
     tol = 1e-3 if x.dtype.itemsize <= 4 else 1e-6
-    return bool(np.all(x >= 0) and np.all(np.abs(np.sum(x, axis=-1) - 1) <= tol)
+    # Cheapest test first: real logits almost always have a negative entry.
+    return bool(x.min() >= 0 and np.all(np.abs(np.sum(x, axis=-1) - 1) <= tol)
                 and np.any(x != x[..., :1]))
 
 
@@ -69,36 +69,6 @@ def _apply_softcap(logits: np.ndarray, softcap):
     check_range("softcap", softcap, low=0, low_open=True)
     z = softcap * np.tanh(logits / softcap)
     return z, 1 - (z / softcap) ** 2
-
-
-class SoftmaxRows(NamedTuple):
-    """A row's softmax pieces: the shift m, log Σ e^{z−m} and p, each keeping the class axis.
-
-    −log p = (m − z) + log Σ e^{z−m} is formed in that order: adding the small log-sum to the
-    exact difference keeps a small loss's digits, where lse − z would cancel them in float32.
-    """
-
-    m: np.ndarray
-    log_sum: np.ndarray
-    p: np.ndarray
-
-    @property
-    def lse(self) -> np.ndarray:
-        return self.m + self.log_sum
-
-    def neg_log_p(self, z) -> np.ndarray:
-        return (self.m - z) + self.log_sum
-
-
-def _softmax_rows(z: np.ndarray) -> SoftmaxRows:
-    """Softmax pieces of each row; ``p`` is one fresh buffer the caller may overwrite."""
-    m = np.max(z, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # all -inf rows give lse = -inf rather than NaN
-    p = np.subtract(z, m)
-    np.exp(p, out=p)
-    s = np.sum(p, axis=-1, keepdims=True)
-    p /= s
-    return SoftmaxRows(m, np.log(s), p)
 
 
 def _weighted_target_ce(z, rows, t, w, want_grad):
@@ -249,13 +219,14 @@ def _sparse_ce(z, rows, labels, alpha, w, z_loss, convention, want_grad):
     row_weighted = w is not None and convention == "keras"
     wc = None if row_weighted else w
     wy = ones if wc is None else wc[labels]
-    value = wy * ((rows.m[..., 0] - take_class(z, labels)) + rows.log_sum[..., 0])
+    # Zero weights (of a class, or 1 − α at α = 1) give exactly 0 even against a −inf logit.
+    value = _times(wy, (rows.m[..., 0] - take_class(z, labels)) + rows.log_sum[..., 0])
     if alpha:
         neg_log_p = rows.neg_log_p(z)
         smooth = np.sum(neg_log_p, axis=-1) if wc is None else _weighted_row_sum(neg_log_p, wc)
-        value = (1 - alpha) * value + alpha / num_classes * smooth
+        value = _times(1 - alpha, value) + alpha / num_classes * smooth
     scale = w[labels] if row_weighted else ones
-    value = scale * value
+    value = _times(scale, value)
     if z_loss:
         value = value + z_loss * lse1**2
     if not want_grad:
