@@ -61,8 +61,9 @@ def run(call, arrays: Mapping[str, np.ndarray], dtype: str):
 
 def _run_torch(fw, call, arrays, dtype):
     # Contiguous copies: torch.tensor keeps a NumPy view's strides, and nll_loss2d's backward then
-    # raises "grad_input must be contiguous" (PyTorch 2.13) for the (N, C, d1, d2) layout.
-    t = {name: fw.torch.tensor(np.ascontiguousarray(a)) for name, a in arrays.items()}
+    # raises "grad_input must be contiguous" (PyTorch 2.13) for the (N, C, d1, d2) layout. Not
+    # np.ascontiguousarray: it turns a 0-d array (an unbatched target) into shape (1,).
+    t = {name: fw.torch.tensor(np.array(a, order="C")) for name, a in arrays.items()}
     x = t["prediction"].requires_grad_()
     out = call(fw, SimpleNamespace(**t, dtype=dtype))
     out.sum().backward()

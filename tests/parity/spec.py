@@ -21,6 +21,7 @@ import json
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -83,6 +84,23 @@ class Spec:
         extra = {k: v for k, v in arrays.items() if k not in ("prediction", "target")}
         fn = losses.get(self.loss)
         return fn(arrays["prediction"], arrays["target"], **self.options, **extra)
+
+
+@dataclass(frozen=True)
+class FrontSpec(Spec):
+    """A front end of lossgrad.compat called exactly as its framework is called.
+
+    ``use(root, a)`` makes the call — constructor and call arguments written once — against an API
+    root: the framework's inside the spec's Call, ``compat_root`` (lossgrad.compat's, on NumPy
+    inputs) in :meth:`run_lossgrad`; both sides get the same arguments by construction.
+    """
+
+    use: Callable | None = None
+    compat_root: object = None
+
+    def run_lossgrad(self, arrays: Mapping[str, np.ndarray]):
+        a = SimpleNamespace(**arrays, dtype=arrays["prediction"].dtype.name)
+        return self.use(self.compat_root, a)
 
 
 def spec(loss: str, group: str, name: str, inputs: Callable, calls, **options) -> Spec:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.parity import (
     specs_binary,
+    specs_compat,
     specs_cross_entropy,
     specs_focal,
     specs_margin,
@@ -28,6 +29,7 @@ SPECS: list[Spec] = with_known_failures([
     *specs_binary.SPECS,
     *specs_margin.SPECS,
     *specs_focal.SPECS,
+    *specs_compat.SPECS,
 ], KNOWN_FAILURES)
 
 BY_ID: dict[str, Spec] = {s.id: s for s in SPECS}

@@ -309,6 +309,72 @@ def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, em
     return np.sum(w * v) / denom, w / denom
 
 
+def mean_then_reduce(result: LossResult, axis=-1, *, reduction: str = "none",
+                     sample_weight=None, empty: str = "nan", name: str = "loss") -> LossResult:
+    """Average a reduction="none" result over ``axis``, then reduce those means like any loss.
+
+    Keras's elementwise losses (binary cross-entropy, hinge, MSE, binary focal) return the mean over
+    the last axis as each sample's loss and weight and reduce *those*; ``tf.reduce_mean`` of a
+    per-example result is the same with ``axis=None``. The means are m_s = Σ_{i∈s} ℓ_i / K over
+    the K entries of group s, and ``reduce`` then weights and reduces m exactly as it reduces a
+    loss's values, so ∂/∂x_i = factor_s / K · ∂ℓ_i/∂x_i.
+
+    result: a LossResult of reduction="none" whose gradient has the value's shape, possibly followed
+        by trailing axes (a row loss computed with its class axis last); ShapeError otherwise.
+    axis: an int, a tuple of ints, or None (every axis) of ``result.value``; () averages nothing.
+    reduction, sample_weight, empty: as for every loss (sample weights fit the means' shape).
+    name: the loss named in error messages.
+
+    >>> r = mean_then_reduce(LossResult(np.array([[1.0, 3.0], [2.0, 6.0]]), np.ones((2, 2))),
+    ...                      reduction="sum", sample_weight=[1.0, 0.5])
+    >>> print(r.value, r.grad.tolist())
+    4.0 [[0.5, 0.5], [0.25, 0.25]]
+    """
+    check_option("reduction", reduction, REDUCTIONS)
+    check_option("empty", empty, EMPTY_POLICIES)
+    value = np.asarray(result.value)
+    axes = _axes(axis, value.ndim, name)
+    count = int(np.prod([value.shape[a] for a in axes]))
+    with np.errstate(all="ignore"):  # an empty group's mean is 0/0 = NaN, as np.mean gives
+        means = np.sum(value, axis=axes) / value.dtype.type(count)
+        sw = None if sample_weight is None else as_weights(
+            sample_weight, means.shape, name="sample_weight", loss=name, dtype=value.dtype)
+        reduced, factor = reduce(Parts(means, None), reduction=reduction, sample_weight=sw,
+                                 empty=empty)
+        per_entry = np.expand_dims(factor, axes) / value.dtype.type(count)
+        # The prediction's gradient is usually also in ``grads``: scale each array once.
+        scaled = {id(g): _spread(g, per_entry, value.shape, name)
+                  for g in (result.grad, *result.grads.values()) if g is not None}
+    grad = None if result.grad is None else scaled[id(result.grad)]
+    grads = {key: scaled[id(g)] for key, g in result.grads.items()}
+    return LossResult(value=np.asarray(reduced).astype(value.dtype, copy=False), grad=grad,
+                      grads=grads)
+
+
+def _axes(axis, ndim: int, name: str) -> tuple[int, ...]:
+    """``axis`` (int, tuple or None) as a tuple of distinct non-negative axes of an ndim array."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if not all(isinstance(a, (int, np.integer)) and -ndim <= a < ndim for a in axes):
+        raise OptionError(f"{name}: axis={axis!r} is not an axis of a loss value with {ndim} axes")
+    out = tuple(sorted({int(a) % ndim for a in axes}))
+    if len(out) != len(axes):
+        raise OptionError(f"{name}: axis={axis!r} repeats an axis")
+    return out
+
+
+def _spread(grad: np.ndarray, per_entry: np.ndarray, value_shape: tuple, name: str) -> np.ndarray:
+    """grad times each entry's factor, broadcast over the gradient's trailing (class) axes."""
+    if grad.shape[: len(value_shape)] != value_shape:
+        raise ShapeError(
+            f"{name}: a gradient of shape {grad.shape} does not start with the value's shape "
+            f"{value_shape}; compute the loss with its class axis last before averaging it"
+        )
+    factor = per_entry.reshape(per_entry.shape + (1,) * (grad.ndim - per_entry.ndim))
+    return (grad * factor).astype(grad.dtype, copy=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # the decorator
 

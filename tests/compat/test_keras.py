@@ -1,0 +1,148 @@
+"""lossgrad.compat.keras: Keras 3's signatures, defaults, (y_true, y_pred) order, dtypes and
+reduction vocabulary, each mapped onto lossgrad's losses (the parity suite checks the numbers
+against Keras itself: tests/parity/specs_compat.py)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from lossgrad import losses
+from lossgrad.compat import keras
+from lossgrad.errors import LossgradError, OptionError
+from lossgrad.losses.core import mean_then_reduce
+
+RNG = np.random.default_rng(1)
+LOGITS = RNG.normal(size=(5, 3))
+PROBS = np.exp(LOGITS) / np.exp(LOGITS).sum(axis=-1, keepdims=True)
+ONE_HOT = np.eye(3)[[0, 2, 1, 1, 0]]
+LABELS = np.array([0, 2, 1, 1, 0])
+BITS = RNG.integers(0, 2, size=(5, 3)).astype(float)
+SW = np.array([0.5, 1.0, 0.0, 2.0, 1.5])
+
+
+def same(a, b):
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-6)
+    np.testing.assert_allclose(a.grad, b.grad, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,defaults", [
+    (keras.CategoricalCrossentropy, {"from_logits": False, "label_smoothing": 0.0, "axis": -1}),
+    (keras.SparseCategoricalCrossentropy, {"from_logits": False, "ignore_class": None}),
+    (keras.BinaryFocalCrossentropy, {"apply_class_balancing": False, "alpha": 0.25,
+                                     "gamma": 2.0}),
+    (keras.CategoricalFocalCrossentropy, {"alpha": 0.25, "gamma": 2.0}),
+    (keras.CategoricalGeneralizedCrossEntropy, {"q": 0.5}),
+    (keras.MeanSquaredError, {"name": "mean_squared_error"}),
+])
+def test_class_defaults_are_keras(cls, defaults):
+    params = inspect.signature(cls).parameters
+    assert params["reduction"].default == "sum_over_batch_size" and params["dtype"].default is None
+    assert {k: params[k].default for k in defaults} == defaults
+
+
+def test_defaults_compute_keras_convention_in_float32_with_sum_over_batch_size():
+    r = keras.CategoricalCrossentropy()(ONE_HOT, PROBS)
+    expected = losses.categorical_cross_entropy(PROBS.astype(np.float32), ONE_HOT,
+                                                convention="keras", reduction="sum_over_batch_size")
+    assert r.value.dtype == r.grad.dtype == np.float32
+    same(r, expected)
+    assert keras.CategoricalCrossentropy(dtype="float64")(ONE_HOT, PROBS).value.dtype == np.float64
+
+
+def test_y_true_comes_first():
+    with pytest.raises(LossgradError):  # probabilities where the labels go
+        keras.SparseCategoricalCrossentropy()(PROBS, LABELS)
+    r = keras.categorical_crossentropy(ONE_HOT, LOGITS, from_logits=True)
+    same(r, losses.softmax_cross_entropy(LOGITS, ONE_HOT, reduction="none"))
+
+
+@pytest.mark.parametrize("theirs,ours", [("sum_over_batch_size", "sum_over_batch_size"),
+                                         ("mean", "sum_over_batch_size"), ("sum", "sum"),
+                                         ("mean_with_sample_weight", "mean"), (None, "none"),
+                                         ("none", "none")])
+def test_reduction_vocabulary(theirs, ours):
+    r = keras.SparseCategoricalCrossentropy(from_logits=True, reduction=theirs, dtype="float64")
+    expected = losses.sparse_softmax_cross_entropy(LOGITS, LABELS, convention="keras",
+                                                   reduction=ours, sample_weight=SW)
+    same(r(LABELS, LOGITS, sample_weight=SW), expected)
+
+
+def test_unknown_reduction_raises_at_construction():
+    with pytest.raises(OptionError, match="mean_with_sample_weight"):
+        keras.Hinge(reduction="average")
+
+
+def test_sparse_labels_as_floats_and_as_a_column():
+    loss = keras.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
+    expected = loss(LABELS, LOGITS)
+    same(loss(LABELS.astype(float), LOGITS), expected)  # the class casts y_true to its dtype
+    same(loss(LABELS[:, None], LOGITS), expected)
+
+
+def test_ignore_class_means_over_valid_entries_and_gives_0_when_all_are_ignored():
+    loss = keras.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1, dtype="float64")
+    per = losses.sparse_softmax_cross_entropy(LOGITS, LABELS, reduction="none").value
+    valid = LABELS != 1
+    np.testing.assert_allclose(loss(LABELS, LOGITS).value, per[valid].mean())
+    everything = loss(np.ones(5, dtype=int), LOGITS)
+    assert everything.value == 0 and not everything.grad.any()
+
+
+def test_elementwise_losses_average_the_last_axis_first():
+    r = keras.binary_crossentropy(BITS, PROBS)
+    per_entry = losses.binary_cross_entropy(PROBS, BITS, convention="keras", reduction="none")
+    assert r.value.shape == (5,)
+    same(r, mean_then_reduce(per_entry))
+    weighted = keras.BinaryCrossentropy(dtype="float64")(BITS, PROBS, sample_weight=SW)
+    np.testing.assert_allclose(weighted.value, np.sum(SW * r.value) / 5)
+    columns = keras.binary_crossentropy(BITS, PROBS, axis=0)
+    assert columns.value.shape == (3,)
+
+
+@pytest.mark.parametrize("function,loss", [
+    (keras.hinge, losses.hinge), (keras.squared_hinge, losses.squared_hinge),
+    (keras.mean_squared_error, losses.squared_error)])
+def test_per_sample_means_of_hinge_and_mse(function, loss):
+    options = {} if loss is losses.squared_error else {"convention": "keras"}
+    same(function(BITS, LOGITS), mean_then_reduce(loss(LOGITS, BITS, reduction="none", **options)))
+
+
+def test_focal_alpha_only_with_class_balancing():
+    plain = keras.binary_focal_crossentropy(BITS, PROBS)
+    balanced = keras.binary_focal_crossentropy(BITS, PROBS, apply_class_balancing=True)
+    same(plain, mean_then_reduce(losses.binary_focal(PROBS, BITS, convention="keras",
+                                                     reduction="none")))
+    same(balanced, mean_then_reduce(losses.binary_focal(PROBS, BITS, alpha=0.25,
+                                                        convention="keras", reduction="none")))
+    same(keras.categorical_focal_crossentropy(ONE_HOT, LOGITS, from_logits=True),
+         losses.softmax_focal(LOGITS, ONE_HOT, alpha=0.25, convention="keras", reduction="none"))
+
+
+def test_from_logits_dispatch():
+    same(keras.BinaryCrossentropy(from_logits=True, dtype="float64")(BITS, LOGITS),
+         losses.sigmoid_binary_cross_entropy(LOGITS, BITS))
+    same(keras.CategoricalCrossentropy(dtype="float64")(ONE_HOT, PROBS),
+         losses.categorical_cross_entropy(PROBS, ONE_HOT, convention="keras",
+                                          reduction="sum_over_batch_size"))
+
+
+def test_categorical_hinge_and_generalized_cross_entropy():
+    same(keras.CategoricalHinge(dtype="float64")(ONE_HOT, LOGITS),
+         losses.categorical_hinge(LOGITS, ONE_HOT, convention="keras",
+                                  reduction="sum_over_batch_size"))
+    same(keras.CategoricalGeneralizedCrossEntropy(q=0.3, reduction="sum", dtype="float64")(
+        LABELS.astype(float), PROBS), losses.categorical_generalized_cross_entropy(
+        PROBS, LABELS, q=0.3, reduction="sum"))
+
+
+def test_python_lists_are_float32_as_keras_converts_them():
+    r = keras.mean_squared_error([[1.0, 0.0]], [[0.5, 0.5]])
+    assert r.value.dtype == np.float32 and r.value.tolist() == [0.25]
+
+
+def test_short_names_and_repr():
+    assert keras.mse is keras.MSE is keras.mean_squared_error
+    assert repr(keras.Hinge()) == "Hinge(reduction='sum_over_batch_size', name='hinge', dtype=None)"

@@ -1,0 +1,132 @@
+"""lossgrad.compat.torch: PyTorch's signatures, defaults, (input, target) order, (N, C, d1, …) layout
+and 'mean' semantics, each mapped onto lossgrad's losses (the parity suite checks the numbers
+against PyTorch itself: tests/parity/specs_compat.py)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from lossgrad import losses
+from lossgrad.compat import torch
+from lossgrad.errors import OptionError
+
+RNG = np.random.default_rng(2)
+X = RNG.normal(size=(4, 3))
+Y = np.array([0, 2, -100, 1])
+W = np.array([1.0, 2.0, 0.5])
+P = RNG.uniform(0.05, 0.95, size=(4, 3))
+T = RNG.integers(0, 2, size=(4, 3)).astype(float)
+SIGNS = 2 * T - 1
+
+
+def same(a, b):
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-12)
+    np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_mean_is_normalised_by_the_weights_of_valid_targets():
+    r = torch.CrossEntropyLoss(weight=W)(X, Y)
+    per = losses.sparse_softmax_cross_entropy(X, Y, ignore_index=-100, class_weight=W,
+                                              reduction="none").value
+    valid = Y != -100
+    np.testing.assert_allclose(r.value, per.sum() / W[Y[valid]].sum())
+
+
+def test_all_ignored_is_nan():
+    r = torch.CrossEntropyLoss()(X, np.full(4, -100))
+    assert np.isnan(r.value) and not r.grad.any()
+
+
+def test_probability_targets_divide_by_the_batch():
+    soft = RNG.dirichlet(np.ones(3), size=4)
+    r = torch.functional.cross_entropy(X, soft, W, label_smoothing=0.1)
+    same(r, losses.softmax_cross_entropy(X, soft, class_weight=W, label_smoothing=0.1,
+                                         convention="torch"))
+    per = losses.softmax_cross_entropy(X, soft, class_weight=W, label_smoothing=0.1,
+                                       reduction="none").value
+    np.testing.assert_allclose(r.value, per.mean())
+
+
+def test_class_axis_is_1_and_0_for_an_unbatched_input():
+    x = RNG.normal(size=(2, 3, 4))
+    y = RNG.integers(0, 3, size=(2, 4))
+    r = torch.CrossEntropyLoss(reduction="none")(x, y)
+    assert r.value.shape == (2, 4) and r.grad.shape == x.shape
+    same(r, losses.sparse_softmax_cross_entropy(x, y, axis=1, reduction="none"))
+    single = torch.CrossEntropyLoss()(X[0], np.int64(2))
+    batch_of_one = losses.sparse_softmax_cross_entropy(X[:1], [2])
+    np.testing.assert_allclose(single.value, batch_of_one.value)
+    np.testing.assert_allclose(single.grad, batch_of_one.grad[0])
+
+
+def test_nll_loss():
+    logp = X - np.log(np.exp(X).sum(axis=1, keepdims=True))
+    same(torch.NLLLoss(W)(logp, Y), losses.nll(logp, Y, class_weight=W, ignore_index=-100))
+
+
+def test_bce_weight_broadcasts_and_mean_divides_by_the_element_count():
+    r = torch.BCELoss(weight=W)(P, T)
+    per = losses.binary_cross_entropy(P, T, convention="torch", reduction="none").value
+    np.testing.assert_allclose(r.value, np.sum(W * per) / P.size)
+    with_logits = torch.BCEWithLogitsLoss(W, pos_weight=np.array([1.0, 3.0, 2.0]))(X, T)
+    per = losses.sigmoid_binary_cross_entropy(X, T, pos_weight=[1.0, 3.0, 2.0],
+                                              reduction="none").value
+    np.testing.assert_allclose(with_logits.value, np.sum(W * per) / X.size)
+
+
+def test_bce_clamps_the_log_at_minus_100():
+    assert torch.BCELoss()(np.array([0.0]), np.array([1.0])).item() == 100.0
+
+
+@pytest.mark.parametrize("module,function,loss,target,options", [
+    (torch.MultiMarginLoss(2, 0.5, W), torch.functional.multi_margin_loss, losses.multi_margin,
+     Y.clip(0), {"p": 2, "margin": 0.5, "class_weight": W}),
+    (torch.MultiLabelSoftMarginLoss(W), torch.functional.multilabel_soft_margin_loss,
+     losses.multilabel_soft_margin, T, {"class_weight": W}),
+    (torch.SoftMarginLoss(), torch.functional.soft_margin_loss, losses.soft_margin, SIGNS, {}),
+    (torch.HingeEmbeddingLoss(0.5), torch.functional.hinge_embedding_loss,
+     losses.hinge_embedding, SIGNS, {"margin": 0.5}),
+    (torch.MSELoss(), torch.functional.mse_loss, losses.squared_error, P, {}),
+])
+def test_margin_and_regression_modules(module, function, loss, target, options):
+    expected = loss(X, target, reduction="sum_over_batch_size", **options)
+    same(module(X, target), expected)
+    same(module.forward(X, target), expected)
+    function_options = {k: v for k, v in module.options.items() if k != "reduction"}
+    same(function(X, target, **function_options), expected)
+
+
+def test_multilabel_margin():
+    labels = np.array([[2, 0, -1], [1, -1, -1], [-1, -1, -1], [0, 1, 2]])
+    same(torch.MultiLabelMarginLoss(reduction="sum")(X, labels),
+         losses.multilabel_margin(X, labels, reduction="sum"))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_reductions(reduction):
+    ours = {"mean": "sum_over_batch_size", "sum": "sum", "none": "none"}[reduction]
+    same(torch.MSELoss(reduction=reduction)(X, P), losses.squared_error(X, P, reduction=ours))
+
+
+def test_bad_reduction_and_positional_arguments_after_weight_raise():
+    with pytest.raises(OptionError, match="'none'"):
+        torch.MSELoss(reduction="batchmean")(X, P)
+    with pytest.raises(TypeError):
+        torch.CrossEntropyLoss(W, -100)
+
+
+def test_functional_names_are_pytorch_s():
+    assert set(vars(torch.functional)) == {
+        "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+        "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+        "soft_margin_loss", "hinge_embedding_loss", "mse_loss"}
+    assert inspect.signature(torch.CrossEntropyLoss).parameters["ignore_index"].default == -100
+
+
+def test_python_lists_are_float32_as_torch_tensors_are():
+    r = torch.MSELoss()([[0.5, 1.0]], [[0.0, 1.0]])
+    assert r.value.dtype == np.float32 and r.item() == 0.125
+    assert repr(torch.MSELoss()) == "MSELoss(reduction='mean')"
