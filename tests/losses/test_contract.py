@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import lossgrad
 from lossgrad import losses
-from lossgrad.errors import DomainError, DTypeError, LossgradError, OptionError, ShapeError
+from lossgrad.errors import (
+    DomainError,
+    DTypeError,
+    LabelRangeError,
+    LossgradError,
+    OptionError,
+    ShapeError,
+)
 from tests import tolerances as tol
 from tests.losses.cases import CASES, option_id
 
@@ -80,9 +89,12 @@ def test_lower_precision_matches_reference(case, opts, dtype):
     target = target.astype(dtype) if target.dtype.kind == "f" else target
     result = run(case, pred, target, opts, reduction="none")
     assert result.value.dtype == dtype and result.grad.dtype == dtype
-    expected = case.reference(pred.astype(np.float64), np.asarray(target, np.float64)
-                              if target.dtype.kind == "f" else target, **opts)
-    tol.assert_close(result.value, expected, dtype)
+    pred64 = pred.astype(np.float64)
+    target64 = np.asarray(target, np.float64) if target.dtype.kind == "f" else target
+    tol.assert_close(result.value, case.reference(pred64, target64, **opts), dtype)
+    # The float64 gradient is itself checked against central differences and the complex step.
+    grad64 = run(case, pred64, target64, opts, reduction="none").grad
+    tol.assert_close(result.grad, grad64, dtype)
 
 
 @pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
@@ -308,3 +320,49 @@ def test_loss_result_behaves_like_a_number():
     assert r.item() == float(r) and r.numpy() is r.value
     with pytest.raises(ShapeError):
         float(losses.sparse_softmax_cross_entropy(np.zeros((2, 2)), [0, 1], reduction="none"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_error_messages_name_what_was_expected_and_got(case):
+    pred, target = make(case, {})
+    bad = target[:-1]
+    with pytest.raises(ShapeError, match=rf"{case.name}.*{re.escape(str(bad.shape))}"):
+        run(case, pred, bad, {})
+    nan = pred.copy()
+    nan[(1,) * nan.ndim] = np.nan
+    with pytest.raises(DomainError, match=r"\[1, 1.*finite.*check_finite=False"):
+        run(case, nan, target, {}, check_finite=True)
+    shape = run(case, pred, target, {}, reduction="none").value.shape
+    weights = np.ones(shape)
+    weights[(0,) * len(shape)] = -1.0
+    with pytest.raises(DomainError, match=r"sample_weight\[0.*-1.*≥ 0"):
+        run(case, pred, target, {}, sample_weight=weights)
+    if not losses.get(case.name).rows:
+        with pytest.raises(OptionError, match="axis"):
+            run(case, pred, target, {}, axis=0)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.labels], ids=[c.id for c in CASES if c.labels])
+def test_out_of_range_labels_are_named_never_clamped(case):
+    pred, target = make(case, {})
+    bad = target.copy()
+    bad.reshape(-1)[1] = pred.shape[-1]
+    position = ", ".join(map(str, np.unravel_index(1, bad.shape)))
+    with pytest.raises(LabelRangeError, match=rf"\[{position}\] = {pred.shape[-1]}"):
+        run(case, pred, bad, {})
+
+
+@pytest.mark.parametrize("bad", [np.inf, True, np.nan])
+def test_options_must_be_finite_numbers(bad):
+    x = np.array([[0.5, 1.5]])
+    with pytest.raises(OptionError, match="label_smoothing"):
+        losses.sparse_softmax_cross_entropy(x, [1], label_smoothing=bad)
+
+
+def test_an_empty_class_axis_and_boolean_lists_are_refused():
+    with pytest.raises(ShapeError, match="no classes"):
+        losses.softmax_cross_entropy(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(DTypeError):
+        losses.squared_error([True, False], [1.0, 0.0])
+    with pytest.raises(ShapeError, match=r"shape \(3,\), got shape \(\)"):
+        losses.sparse_softmax_cross_entropy(np.zeros((2, 3)) + [0, 1, 2], [0, 1], class_weight=2.0)

@@ -114,6 +114,20 @@ class Context:
 # input conversion and checks
 
 
+def first_index(bad: np.ndarray) -> tuple:
+    """The first True entry of ``bad`` as an index tuple (for error messages)."""
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def index_str(where: tuple) -> str:
+    return ", ".join(map(str, where))
+
+
+def times(w, x):
+    """w·x with 0·(±inf) = 0: a zero weight never turns an infinite term into NaN."""
+    return np.where(w != 0, w * x, 0)
+
+
 def check_option(name: str, value, choices) -> None:
     """Raise OptionError unless ``value`` is one of ``choices``, listing them."""
     if value not in choices:
@@ -123,7 +137,8 @@ def check_option(name: str, value, choices) -> None:
 
 def check_range(name: str, value: float, *, low=None, high=None, low_open=False) -> None:
     """Raise OptionError unless low ≤ value ≤ high (low < value with low_open)."""
-    ok = value == value  # NaN fails every comparison
+    # NaN fails every comparison; a bool is not a number here (label_smoothing=True is a mistake).
+    ok = not isinstance(value, (bool, np.bool_)) and value == value and abs(value) != np.inf
     if low is not None:
         ok = ok and (value > low if low_open else value >= low)
     if high is not None:
@@ -131,7 +146,8 @@ def check_range(name: str, value: float, *, low=None, high=None, low_open=False)
     if not ok:
         lo = "" if low is None else (f"> {low}" if low_open else f"≥ {low}")
         hi = "" if high is None else f"≤ {high}"
-        raise OptionError(f"{name} must be {' and '.join(filter(None, (lo, hi)))}, got {value!r}")
+        bounds = " and ".join(filter(None, (lo, hi, "finite")))
+        raise OptionError(f"{name} must be {bounds}, got {value!r}")
 
 
 _COMPUTE = {np.dtype(np.float16): np.dtype(np.float32), np.dtype(np.float32): np.dtype(np.float32),
@@ -167,7 +183,7 @@ def as_floats(x, name: str) -> np.ndarray:
     """
     if not isinstance(x, np.ndarray) and not np.isscalar(x) and not hasattr(x, "__array__"):
         x = np.asarray(x)
-        if x.dtype.kind in "iub":
+        if x.dtype.kind in "iu":
             x = x.astype(np.float64)
     elif np.isscalar(x) and isinstance(x, (int, float)) and not isinstance(x, bool):
         x = np.asarray(x, dtype=np.float64)
@@ -193,10 +209,10 @@ def as_labels(labels, num_classes: int, *, name: str, loss: str, ignore_index=No
     if ignore_index is not None:
         bad &= labels != ignore_index
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = first_index(bad)
         ignore = "" if ignore_index is None else f" (or ignore_index={ignore_index})"
         raise LabelRangeError(
-            f"{loss}: {name}[{', '.join(map(str, where))}] = {labels[where]} is outside "
+            f"{loss}: {name}[{index_str(where)}] = {labels[where]} is outside "
             f"[0, {num_classes}){ignore}; lossgrad never clamps labels — fix the label or the "
             "number of classes"
         )
@@ -218,7 +234,8 @@ def as_targets(targets, prediction: np.ndarray, *, loss: str, name: str = "targe
     """Real-valued targets of the prediction's shape, in the prediction's (compute) dtype."""
     targets = np.asarray(targets)
     if targets.dtype.kind not in "fiub":
-        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {targets.dtype}")
+        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {targets.dtype}; convert "
+                         f"with np.asarray({name}, dtype=np.float32)")
     check_same_shape(prediction, targets, loss=loss, names=("prediction", name))
     return targets.astype(prediction.dtype, copy=False)
 
@@ -227,17 +244,19 @@ def check_finite(x: np.ndarray, name: str, loss: str) -> None:
     """Raise DomainError naming the first NaN or inf entry."""
     bad = ~np.isfinite(x)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DomainError(f"{loss}: {name}[{', '.join(map(str, where))}] = {x[where]} is not finite")
+        where = first_index(bad)
+        raise DomainError(f"{loss}: {name}[{index_str(where)}] = {x[where]}, expected a finite "
+                          "number; remove the NaN/inf or pass check_finite=False to let it "
+                          "propagate into its own row")
 
 
 def check_interval(x: np.ndarray, name: str, loss: str, low=0.0, high=1.0, fix: str = "") -> None:
     """Raise DomainError naming the first entry outside [low, high] (NaN passes: it propagates)."""
     bad = (x < low) | (x > high)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = first_index(bad)
         raise DomainError(
-            f"{loss}: {name}[{', '.join(map(str, where))}] = {x[where]} is outside [{low}, {high}]"
+            f"{loss}: {name}[{index_str(where)}] = {x[where]} is outside [{low}, {high}]"
             + (f"; {fix}" if fix else "")
         )
 
@@ -260,7 +279,8 @@ def as_weights(weights, value_shape: tuple, *, name: str, loss: str, dtype) -> n
     """Weights of the value's shape, of a leading part of it, or a scalar; finite and ≥ 0."""
     w = np.asarray(weights)
     if w.dtype.kind not in "fiub":
-        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {w.dtype}")
+        raise DTypeError(f"{loss}: {name} must be real numbers, got dtype {w.dtype}; convert "
+                         f"with np.asarray({name}, dtype=np.float32)")
     w = w.astype(dtype)
     if w.shape != value_shape[: w.ndim]:
         raise ShapeError(
@@ -268,17 +288,19 @@ def as_weights(weights, value_shape: tuple, *, name: str, loss: str, dtype) -> n
             f"give one weight per entry {value_shape} or per leading index {value_shape[:1]}"
         )
     if not np.all(np.isfinite(w)) or np.any(w < 0):
-        bad = tuple(int(i) for i in np.argwhere(~(np.isfinite(w) & (w >= 0)))[0])
-        raise DomainError(f"{loss}: {name}{list(bad)} = {w[bad]} — weights must be finite and ≥ 0")
+        bad = first_index(~(np.isfinite(w) & (w >= 0)))
+        raise DomainError(f"{loss}: {name}[{index_str(bad)}] = {w[bad]}, expected a finite weight "
+                          "≥ 0; fix that weight (use 0 to leave an entry out)")
     return w.reshape(w.shape + (1,) * (len(value_shape) - w.ndim))
 
 
 def class_weights(class_weight, num_classes: int, *, loss: str, dtype) -> np.ndarray:
     """A (C,) vector of finite, non-negative class weights."""
-    w = as_weights(class_weight, (num_classes,), name="class_weight", loss=loss, dtype=dtype)
-    if w.shape != (num_classes,):
-        raise ShapeError(f"{loss}: class_weight must have shape ({num_classes},), got {w.shape}")
-    return w
+    shape = np.shape(class_weight)
+    if shape != (num_classes,):
+        raise ShapeError(f"{loss}: class_weight must have one weight per class, shape "
+                         f"({num_classes},), got shape {shape}")
+    return as_weights(class_weight, (num_classes,), name="class_weight", loss=loss, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,6 +433,9 @@ def loss(*, rows: bool, extra_reductions: tuple[str, ...] = ()) -> Callable:
             pred = pred.astype(work, copy=False)
             if rows:
                 pred, target, axis = _class_axis_last(pred, target, axis, name, pred_name)
+            elif axis != -1:
+                raise OptionError(f"{name} works entry by entry and takes no axis (got "
+                                  f"axis={axis!r}); reduce the result instead")
             if check_finite:
                 _check_inputs_finite(pred, target, name, pred_name, target_name)
             ctx = Context(name=name, dtype=dtype, want_grad=bool(grad), validate=bool(validate))
@@ -450,6 +475,8 @@ def _class_axis_last(pred, target, axis, name, pred_name):
     if not isinstance(axis, (int, np.integer)) or not -pred.ndim <= axis < pred.ndim:
         raise OptionError(f"{name}: axis={axis!r} is not an axis of {pred_name} with shape {pred.shape}")
     axis = int(axis) % pred.ndim
+    if pred.shape[axis] == 0:
+        raise ShapeError(f"{name}: {pred_name} of shape {pred.shape} has no classes on axis {axis}")
     target = target if isinstance(target, np.ndarray) else np.asarray(target)
     if target.shape == pred.shape:
         target = np.moveaxis(target, axis, -1)

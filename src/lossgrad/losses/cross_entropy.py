@@ -21,9 +21,11 @@ from .core import (
     check_option,
     check_range,
     class_weights,
+    first_index,
     loss,
     sparse_weights,
     take_class,
+    times,
     warn,
 )
 
@@ -220,13 +222,13 @@ def _sparse_ce(z, rows, labels, alpha, w, z_loss, convention, want_grad):
     wc = None if row_weighted else w
     wy = ones if wc is None else wc[labels]
     # Zero weights (of a class, or 1 − α at α = 1) give exactly 0 even against a −inf logit.
-    value = _times(wy, (rows.m[..., 0] - take_class(z, labels)) + rows.log_sum[..., 0])
+    value = times(wy, (rows.m[..., 0] - take_class(z, labels)) + rows.log_sum[..., 0])
     if alpha:
         neg_log_p = rows.neg_log_p(z)
         smooth = np.sum(neg_log_p, axis=-1) if wc is None else _weighted_row_sum(neg_log_p, wc)
-        value = _times(1 - alpha, value) + alpha / num_classes * smooth
+        value = times(1 - alpha, value) + alpha / num_classes * smooth
     scale = w[labels] if row_weighted else ones
-    value = _times(scale, value)
+    value = times(scale, value)
     if z_loss:
         value = value + z_loss * lse1**2
     if not want_grad:
@@ -241,14 +243,9 @@ def _sparse_ce(z, rows, labels, alpha, w, z_loss, convention, want_grad):
     return value, grad
 
 
-def _times(w, x):
-    """w·x with 0·(±inf) = 0 (a zero weight never poisons a value)."""
-    return np.where(w != 0, w * x, 0)
-
-
 def _weighted_row_sum(terms, w):
     """Σ_c w_c·terms_c with 0·(±inf) = 0 (a zero-weight class never poisons the row)."""
-    return np.sum(_times(w, terms), axis=-1)
+    return np.sum(times(w, terms), axis=-1)
 
 
 def _smooth(targets, alpha, num_classes):
@@ -338,7 +335,7 @@ def _check_rows_sum_to_one(probs, ctx) -> None:
     total = np.sum(probs, axis=-1)
     bad = np.abs(total - 1) > tol
     if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        first = first_index(bad)
         raise DomainError(
             f"{ctx.name}: the row probs[{', '.join(map(str, first))}, :] sums to "
             f"{total[first]:.6g}, not 1 (tolerance {tol:g}); normalise the rows, pass "
@@ -700,8 +697,8 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
         pos_weight, logits.shape[-1:], name="pos_weight", loss=ctx.name, dtype=logits.dtype)
     small = np.exp(-np.abs(logits))
     shared = np.log1p(small)
-    value = (_times(pos, np.maximum(-logits, 0) + shared)
-             + _times(1 - y, np.maximum(logits, 0) + shared))
+    value = (times(pos, np.maximum(-logits, 0) + shared)
+             + times(1 - y, np.maximum(logits, 0) + shared))
     if not ctx.want_grad:
         return Parts(value, None)
     big = 1 / (1 + small)  # σ(|x|); σ(−|x|) = e^{−|x|}·σ(|x|) without 1 − σ's cancellation
@@ -758,7 +755,7 @@ def nll(log_probs, labels, ctx, *, class_weight=None, ignore_index=None):
                                        ignore_index=ignore_index, loss=ctx.name,
                                        dtype=log_probs.dtype)
     wy = np.ones(labels.shape, log_probs.dtype) if class_weight is None else norm
-    value = -_times(wy, take_class(log_probs, safe))
+    value = -times(wy, take_class(log_probs, safe))
     grad = None
     if ctx.want_grad:
         grad = np.zeros_like(log_probs)

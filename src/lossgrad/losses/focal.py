@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import OptionError, ShapeError
 from ..numerics import sigmoid
-from .core import Parts, as_targets, check_option, check_range, loss, take_class
+from .core import Parts, as_targets, check_option, check_range, loss, take_class, times
 from .cross_entropy import (
     _add_at_label,
     _binary_targets,
@@ -30,7 +30,6 @@ from .cross_entropy import (
     _smooth,
     _softmax_rows,
     _sparse_labels,
-    _times,
     _weighted_row_sum,
     binary_cross_entropy,
     sigmoid_binary_cross_entropy,
@@ -484,20 +483,20 @@ def _class_sum(terms, parts, targets, alpha, smoothing, want_grad):
         w = _smooth(targets, smoothing, num_classes)
         w = w if alpha is None else w * alpha
         phi, slope = terms(*parts)
-        return _weighted_row_sum(phi, w), (_times(w, slope) if want_grad else None)
+        return _weighted_row_sum(phi, w), (times(w, slope) if want_grad else None)
     a = np.broadcast_to(np.ones((), parts[0].dtype) if alpha is None else alpha, (num_classes,))
     gold = (1 - smoothing) * a[targets]
     phi, slope = terms(*(take_class(x, targets) for x in parts))
-    value = _times(gold, phi)
+    value = times(gold, phi)
     if smoothing:
         spread = smoothing / num_classes * a
         phi_all, slope_all = terms(*parts)
         value = value + _weighted_row_sum(phi_all, spread)
-        grad = _times(spread, slope_all) if want_grad else None
+        grad = times(spread, slope_all) if want_grad else None
     else:
         grad = np.zeros_like(parts[0]) if want_grad else None
     if want_grad:
-        _add_at_label(grad, targets, _times(gold, slope))
+        _add_at_label(grad, targets, times(gold, slope))
     return value, grad
 
 

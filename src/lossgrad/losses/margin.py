@@ -46,8 +46,10 @@ from .core import (
     check_option,
     check_same_shape,
     class_weights,
+    first_index,
     loss,
     take_class,
+    times,
 )
 from .cross_entropy import _dense_targets, _sparse_labels
 
@@ -61,11 +63,6 @@ _ACTIVE = 1.0  # PyTorch's clamp_min: the gradient passes at the boundary
 
 # ---------------------------------------------------------------------------------------------
 # shared pieces
-
-
-def _index(bad: np.ndarray) -> tuple:
-    """The first True entry of ``bad``, as an index tuple."""
-    return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 def _shown(index: tuple) -> str:
@@ -90,7 +87,7 @@ def _sign_targets(targets, prediction, ctx, convention=None) -> np.ndarray:
         return y
     bad = (y != 1) & (y != -1) & ~np.isnan(y)
     if bad.any():
-        at = _index(bad)
+        at = first_index(bad)
         if convention == "keras":
             fix = ('convention="keras" maps {0, 1} targets only when every target of the call is '
                    "0 or 1, as Keras does; make them all {0, 1} or all {-1, 1}")
@@ -124,7 +121,7 @@ def _class_labels(targets, scores, ctx):
     ones = np.sum(targets == 1, axis=-1, keepdims=True)
     bad = (((targets != 0) & (targets != 1)) | (ones != 1)) & ~nan_rows[..., None]
     if bad.any():
-        at = _index(bad)
+        at = first_index(bad)
         raise DomainError(
             f"{ctx.name}: targets[{_shown(at[:-1])}] = {targets[at[:-1]]} is not a one-hot row; "
             f"pass one-hot rows or integer labels of shape {scores.shape[:-1]}"
@@ -164,11 +161,6 @@ def _poison_rows(value, grad, rows):
         return Parts(value, grad)
     value = np.where(rows, np.nan, value)
     return Parts(value, None if grad is None else np.where(rows[..., None], np.nan, grad))
-
-
-def _zero_safe_product(w, terms):
-    """w·terms with 0·(±inf) = 0: a saturated logit whose target or weight is 0 adds nothing."""
-    return np.where(w != 0, w * terms, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,7 +451,7 @@ def _target_sets(labels, prediction, ctx) -> np.ndarray:
     check_same_shape(prediction, labels, loss=ctx.name, names=("prediction", "labels"))
     stray = (np.cumsum(padding, axis=-1) > 0) & ~padding
     if stray.any():
-        at = _index(stray)
+        at = first_index(stray)
         raise DomainError(
             f"{ctx.name}: labels[{_shown(at)}] = {labels[at]} follows the -1 padding of its row; "
             "list a row's target classes first and pad with -1 to its end (PyTorch would ignore "
@@ -469,7 +461,7 @@ def _target_sets(labels, prediction, ctx) -> np.ndarray:
     hits = (labels[..., :, None] == np.arange(prediction.shape[-1])) & ~padding[..., None]
     counts = np.sum(hits, axis=-2)
     if np.any(counts > 1):
-        row_class = _index(counts > 1)
+        row_class = first_index(counts > 1)
         second = np.flatnonzero(hits[row_class[:-1]][:, row_class[-1]])[1]
         at = row_class[:-1] + (int(second),)
         raise DomainError(
@@ -547,10 +539,10 @@ def multilabel_soft_margin(logits, targets, ctx, *, class_weight=None):
     if ctx.validate:
         check_interval(t, "targets", ctx.name, fix="targets are the probabilities of each label")
     num_classes = logits.shape[-1]
-    terms = (_zero_safe_product(t, -log_sigmoid(logits))
-             + _zero_safe_product(1 - t, -log_sigmoid(-logits)))
+    terms = (times(t, -log_sigmoid(logits))
+             + times(1 - t, -log_sigmoid(-logits)))
     scale = np.full(num_classes, 1 / num_classes, dtype=logits.dtype)
     if class_weight is not None:
         scale = scale * class_weights(class_weight, num_classes, loss=ctx.name, dtype=logits.dtype)
-    value = np.sum(_zero_safe_product(scale, terms), axis=-1)
+    value = np.sum(times(scale, terms), axis=-1)
     return Parts(value, scale * (sigmoid(logits) - t) if ctx.want_grad else None)
