@@ -18,6 +18,7 @@ from lossgrad.errors import (
     ShapeError,
 )
 from tests import tolerances as tol
+from tests.gradcheck import central_differences
 from tests.losses.cases import CASES, option_id
 
 PAIRS = [(case, opts) for case in CASES for opts in case.options]
@@ -143,16 +144,6 @@ def test_grad_false_gives_the_same_value(case, opts):
 
 # ---------------------------------------------------------------------------------------------
 # gradients
-
-
-def central_differences(f, x, step=tol.CENTRAL_STEP):
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        grad[i] = (f(up) - f(down)) / (2 * step)
-    return grad
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])

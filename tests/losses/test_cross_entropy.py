@@ -24,6 +24,7 @@ from lossgrad.errors import (
     ShapeError,
 )
 from tests import tolerances as tol
+from tests.gradcheck import central_differences
 
 CONVENTIONS = ("exact", "keras", "torch")
 SPARSE = ("sparse_softmax_cross_entropy", "sparse_categorical_cross_entropy", "nll")
@@ -53,16 +54,6 @@ def log_prob_of_label(name, x, labels):
     elif name == "sparse_categorical_cross_entropy":
         x = np.log(x)
     return np.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
-
-
-def central_differences(f, x, step=tol.CENTRAL_STEP):
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        grad[i] = (f(up) - f(down)) / (2 * step)
-    return grad
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,10 +14,18 @@ import numpy as np
 import pytest
 
 from lossgrad import losses
-from lossgrad.errors import DomainError, DTypeError, LabelRangeError, OptionError, ShapeError
+from lossgrad.errors import (
+    DomainError,
+    DTypeError,
+    LabelRangeError,
+    OptionError,
+    ShapeError,
+)
 from tests import tolerances as tol
-from tests.losses.cases import CASES  # first: the table itself imports each family's rows
 from tests.losses import cases_margin as ref
+from tests.losses.cases import (
+    CASES,  # first: the table itself imports each family's rows
+)
 
 STEP = 2.0**-10
 NUDGE = 2.0**-4
