@@ -555,3 +555,29 @@ def test_a_zero_weight_against_minus_inf_gives_exactly_zero(smoothing):
     if smoothing == 0:
         assert r.value[0] == 0
         np.testing.assert_array_equal(r.grad[0], 0)
+
+
+def test_double_softmax_warning_points_at_the_callers_line_once():
+    import warnings
+
+    probs = softmax(np.array([[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's own default: once per call site
+        for _ in range(3):
+            losses.sparse_softmax_cross_entropy(probs, [2, 1])
+    assert len(caught) == 1
+    assert issubclass(caught[0].category, ProbabilitiesAsLogitsWarning)
+    assert caught[0].filename == __file__
+
+
+def test_bfloat16_is_computed_in_float32_and_returned_as_bfloat16():
+    import ml_dtypes
+
+    x = np.array([[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]])
+    r = losses.sparse_softmax_cross_entropy(x.astype(ml_dtypes.bfloat16), [2, 1], reduction="none")
+    exact = losses.sparse_softmax_cross_entropy(
+        x.astype(ml_dtypes.bfloat16).astype(np.float64), [2, 1], reduction="none")
+    assert r.value.dtype == ml_dtypes.bfloat16 and r.grad.dtype == ml_dtypes.bfloat16
+    # bfloat16 keeps 8 significant bits: one rounding of the float32 result, no more.
+    np.testing.assert_allclose(r.value.astype(np.float64), exact.value, rtol=2**-8)
+    np.testing.assert_allclose(r.grad.astype(np.float64), exact.grad, rtol=2**-8, atol=2**-9)
