@@ -324,7 +324,8 @@ def test_readme_demo_excerpt_is_what_the_demo_prints(capsys):
     for line in excerpt.splitlines()[1:]:  # after the command line
         if line.strip() == "...":
             continue
-        position = output.index(line, position) + 1  # ValueError if absent or out of order
+        assert line in output[position:], f"README demo line not printed (in order): {line!r}"
+        position = output.index(line, position) + 1
 
 
 def test_readme_exit_code_table_is_the_clis():

@@ -23,7 +23,7 @@ BITS = RNG.integers(0, 2, size=(5, 3)).astype(float)
 SW = np.array([0.5, 1.0, 0.0, 2.0, 1.5])
 
 
-def same(a, b):
+def assert_same(a, b):
     np.testing.assert_allclose(a.value, b.value, rtol=1e-6)
     np.testing.assert_allclose(a.grad, b.grad, rtol=1e-6, atol=1e-12)
 
@@ -48,7 +48,7 @@ def test_defaults_compute_keras_convention_in_float32_with_sum_over_batch_size()
     expected = losses.categorical_cross_entropy(PROBS.astype(np.float32), ONE_HOT,
                                                 convention="keras", reduction="sum_over_batch_size")
     assert r.value.dtype == r.grad.dtype == np.float32
-    same(r, expected)
+    assert_same(r, expected)
     assert keras.CategoricalCrossentropy(dtype="float64")(ONE_HOT, PROBS).value.dtype == np.float64
 
 
@@ -56,7 +56,7 @@ def test_y_true_comes_first():
     with pytest.raises(LossgradError):  # probabilities where the labels go
         keras.SparseCategoricalCrossentropy()(PROBS, LABELS)
     r = keras.categorical_crossentropy(ONE_HOT, LOGITS, from_logits=True)
-    same(r, losses.softmax_cross_entropy(LOGITS, ONE_HOT, reduction="none"))
+    assert_same(r, losses.softmax_cross_entropy(LOGITS, ONE_HOT, reduction="none"))
 
 
 @pytest.mark.parametrize("theirs,ours", [("sum_over_batch_size", "sum_over_batch_size"),
@@ -67,7 +67,7 @@ def test_reduction_vocabulary(theirs, ours):
     r = keras.SparseCategoricalCrossentropy(from_logits=True, reduction=theirs, dtype="float64")
     expected = losses.sparse_softmax_cross_entropy(LOGITS, LABELS, convention="keras",
                                                    reduction=ours, sample_weight=SW)
-    same(r(LABELS, LOGITS, sample_weight=SW), expected)
+    assert_same(r(LABELS, LOGITS, sample_weight=SW), expected)
 
 
 def test_unknown_reduction_raises_at_construction():
@@ -78,8 +78,8 @@ def test_unknown_reduction_raises_at_construction():
 def test_sparse_labels_as_floats_and_as_a_column():
     loss = keras.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
     expected = loss(LABELS, LOGITS)
-    same(loss(LABELS.astype(float), LOGITS), expected)  # the class casts y_true to its dtype
-    same(loss(LABELS[:, None], LOGITS), expected)
+    assert_same(loss(LABELS.astype(float), LOGITS), expected)  # the class casts y_true to its dtype
+    assert_same(loss(LABELS[:, None], LOGITS), expected)
 
 
 def test_ignore_class_means_over_valid_entries_and_gives_0_when_all_are_ignored():
@@ -95,7 +95,7 @@ def test_elementwise_losses_average_the_last_axis_first():
     r = keras.binary_crossentropy(BITS, PROBS)
     per_entry = losses.binary_cross_entropy(PROBS, BITS, convention="keras", reduction="none")
     assert r.value.shape == (5,)
-    same(r, mean_then_reduce(per_entry))
+    assert_same(r, mean_then_reduce(per_entry))
     weighted = keras.BinaryCrossentropy(dtype="float64")(BITS, PROBS, sample_weight=SW)
     np.testing.assert_allclose(weighted.value, np.sum(SW * r.value) / 5)
     columns = keras.binary_crossentropy(BITS, PROBS, axis=0)
@@ -107,33 +107,33 @@ def test_elementwise_losses_average_the_last_axis_first():
     (keras.mean_squared_error, losses.squared_error)])
 def test_per_sample_means_of_hinge_and_mse(function, loss):
     options = {} if loss is losses.squared_error else {"convention": "keras"}
-    same(function(BITS, LOGITS), mean_then_reduce(loss(LOGITS, BITS, reduction="none", **options)))
+    assert_same(function(BITS, LOGITS), mean_then_reduce(loss(LOGITS, BITS, reduction="none", **options)))
 
 
 def test_focal_alpha_only_with_class_balancing():
     plain = keras.binary_focal_crossentropy(BITS, PROBS)
     balanced = keras.binary_focal_crossentropy(BITS, PROBS, apply_class_balancing=True)
-    same(plain, mean_then_reduce(losses.binary_focal(PROBS, BITS, convention="keras",
+    assert_same(plain, mean_then_reduce(losses.binary_focal(PROBS, BITS, convention="keras",
                                                      reduction="none")))
-    same(balanced, mean_then_reduce(losses.binary_focal(PROBS, BITS, alpha=0.25,
+    assert_same(balanced, mean_then_reduce(losses.binary_focal(PROBS, BITS, alpha=0.25,
                                                         convention="keras", reduction="none")))
-    same(keras.categorical_focal_crossentropy(ONE_HOT, LOGITS, from_logits=True),
+    assert_same(keras.categorical_focal_crossentropy(ONE_HOT, LOGITS, from_logits=True),
          losses.softmax_focal(LOGITS, ONE_HOT, alpha=0.25, convention="keras", reduction="none"))
 
 
 def test_from_logits_dispatch():
-    same(keras.BinaryCrossentropy(from_logits=True, dtype="float64")(BITS, LOGITS),
+    assert_same(keras.BinaryCrossentropy(from_logits=True, dtype="float64")(BITS, LOGITS),
          losses.sigmoid_binary_cross_entropy(LOGITS, BITS))
-    same(keras.CategoricalCrossentropy(dtype="float64")(ONE_HOT, PROBS),
+    assert_same(keras.CategoricalCrossentropy(dtype="float64")(ONE_HOT, PROBS),
          losses.categorical_cross_entropy(PROBS, ONE_HOT, convention="keras",
                                           reduction="sum_over_batch_size"))
 
 
 def test_categorical_hinge_and_generalized_cross_entropy():
-    same(keras.CategoricalHinge(dtype="float64")(ONE_HOT, LOGITS),
+    assert_same(keras.CategoricalHinge(dtype="float64")(ONE_HOT, LOGITS),
          losses.categorical_hinge(LOGITS, ONE_HOT, convention="keras",
                                   reduction="sum_over_batch_size"))
-    same(keras.CategoricalGeneralizedCrossEntropy(q=0.3, reduction="sum", dtype="float64")(
+    assert_same(keras.CategoricalGeneralizedCrossEntropy(q=0.3, reduction="sum", dtype="float64")(
         LABELS.astype(float), PROBS), losses.categorical_generalized_cross_entropy(
         PROBS, LABELS, q=0.3, reduction="sum"))
 

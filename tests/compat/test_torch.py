@@ -22,7 +22,7 @@ T = RNG.integers(0, 2, size=(4, 3)).astype(float)
 SIGNS = 2 * T - 1
 
 
-def same(a, b):
+def assert_same(a, b):
     np.testing.assert_allclose(a.value, b.value, rtol=1e-12)
     np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-15)
 
@@ -43,7 +43,7 @@ def test_all_ignored_is_nan():
 def test_probability_targets_divide_by_the_batch():
     soft = RNG.dirichlet(np.ones(3), size=4)
     r = torch.functional.cross_entropy(X, soft, W, label_smoothing=0.1)
-    same(r, losses.softmax_cross_entropy(X, soft, class_weight=W, label_smoothing=0.1,
+    assert_same(r, losses.softmax_cross_entropy(X, soft, class_weight=W, label_smoothing=0.1,
                                          convention="torch"))
     per = losses.softmax_cross_entropy(X, soft, class_weight=W, label_smoothing=0.1,
                                        reduction="none").value
@@ -55,7 +55,7 @@ def test_class_axis_is_1_and_0_for_an_unbatched_input():
     y = RNG.integers(0, 3, size=(2, 4))
     r = torch.CrossEntropyLoss(reduction="none")(x, y)
     assert r.value.shape == (2, 4) and r.grad.shape == x.shape
-    same(r, losses.sparse_softmax_cross_entropy(x, y, axis=1, reduction="none"))
+    assert_same(r, losses.sparse_softmax_cross_entropy(x, y, axis=1, reduction="none"))
     single = torch.CrossEntropyLoss()(X[0], np.int64(2))
     batch_of_one = losses.sparse_softmax_cross_entropy(X[:1], [2])
     np.testing.assert_allclose(single.value, batch_of_one.value)
@@ -64,7 +64,7 @@ def test_class_axis_is_1_and_0_for_an_unbatched_input():
 
 def test_nll_loss():
     logp = X - np.log(np.exp(X).sum(axis=1, keepdims=True))
-    same(torch.NLLLoss(W)(logp, Y), losses.nll(logp, Y, class_weight=W, ignore_index=-100))
+    assert_same(torch.NLLLoss(W)(logp, Y), losses.nll(logp, Y, class_weight=W, ignore_index=-100))
 
 
 def test_bce_weight_broadcasts_and_mean_divides_by_the_element_count():
@@ -93,22 +93,22 @@ def test_bce_clamps_the_log_at_minus_100():
 ])
 def test_margin_and_regression_modules(module, function, loss, target, options):
     expected = loss(X, target, reduction="sum_over_batch_size", **options)
-    same(module(X, target), expected)
-    same(module.forward(X, target), expected)
+    assert_same(module(X, target), expected)
+    assert_same(module.forward(X, target), expected)
     function_options = {k: v for k, v in module.options.items() if k != "reduction"}
-    same(function(X, target, **function_options), expected)
+    assert_same(function(X, target, **function_options), expected)
 
 
 def test_multilabel_margin():
     labels = np.array([[2, 0, -1], [1, -1, -1], [-1, -1, -1], [0, 1, 2]])
-    same(torch.MultiLabelMarginLoss(reduction="sum")(X, labels),
+    assert_same(torch.MultiLabelMarginLoss(reduction="sum")(X, labels),
          losses.multilabel_margin(X, labels, reduction="sum"))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_reductions(reduction):
     ours = {"mean": "sum_over_batch_size", "sum": "sum", "none": "none"}[reduction]
-    same(torch.MSELoss(reduction=reduction)(X, P), losses.squared_error(X, P, reduction=ours))
+    assert_same(torch.MSELoss(reduction=reduction)(X, P), losses.squared_error(X, P, reduction=ours))
 
 
 def test_bad_reduction_and_positional_arguments_after_weight_raise():
