@@ -321,10 +321,8 @@ def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, em
     if reduction == "mean":
         norm = parts.norm if parts.norm is not None else parts.valid
         denom = np.sum(w) if norm is None else np.sum(w * norm)
-    elif reduction == "sum_over_batch_size":
+    else:  # "sum_over_batch_size"
         denom = v.size if parts.valid is None else np.count_nonzero(parts.valid)
-    else:  # "batchmean": the sum over everything divided by the leading (batch) dimension
-        denom = v.shape[0] if v.ndim else 1
     if denom == 0:
         fill = np.nan if empty == "nan" else 0.0
         return np.asarray(fill, dtype=v.dtype), np.zeros_like(v)
@@ -401,31 +399,27 @@ def _spread(grad: np.ndarray, per_entry: np.ndarray, value_shape: tuple, name: s
 # the decorator
 
 
-def loss(*, rows: bool, extra_reductions: tuple[str, ...] = ()) -> Callable:
+def loss(*, rows: bool) -> Callable:
     """Turn a loss body into its public function (see the module docstring).
 
     rows: True for losses along a class axis (value drops that axis; the public function takes
         ``axis``); False for elementwise losses (value has the prediction's shape).
-    extra_reductions: reductions beyond the common four that mean something here ("batchmean").
 
     The body is called as ``body(prediction, target, ctx, **options)`` with the prediction as a
     floating array in the compute dtype with the class axis last, and the target as given (the body
     converts it: labels, dense targets, …, with the helpers above). For a row loss a dense target of
     the prediction's shape is moved to class-last before the body sees it.
     """
-    reductions = REDUCTIONS + extra_reductions
-
     def decorate(body: Callable) -> Callable:
         name = body.__name__
         sig = inspect.signature(body)
         params = list(sig.parameters.values())
         pred_name, target_name = params[0].name, params[1].name
-        own = [p for p in params[3:]]
 
         @functools.wraps(body)
         def public(prediction, target, *, reduction="mean", sample_weight=None, axis=-1,
                    empty="nan", grad=True, check_finite=False, validate=True, **options):
-            check_option("reduction", reduction, reductions)
+            check_option("reduction", reduction, REDUCTIONS)
             check_option("empty", empty, EMPTY_POLICIES)
             pred = as_floats(prediction, pred_name)
             dtype = pred.dtype
@@ -460,7 +454,7 @@ def loss(*, rows: bool, extra_reductions: tuple[str, ...] = ()) -> Callable:
             common.append(inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=-1))
         common += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d) for n, d in
                    (("empty", "nan"), ("grad", True), ("check_finite", False), ("validate", True))]
-        public.__signature__ = sig.replace(parameters=params[:2] + own + common)
+        public.__signature__ = sig.replace(parameters=params[:2] + params[3:] + common)
         public.__doc__ = (body.__doc__ or "").rstrip() + "\n" + COMMON_ARGUMENTS
         public.body = body
         public.rows = rows
@@ -517,19 +511,20 @@ def _times_factor(g: np.ndarray, f: np.ndarray, keep) -> np.ndarray:
 
 
 def sparse_weights(labels: np.ndarray, *, num_classes: int, class_weight, ignore_index, loss: str,
-                   dtype) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Labels safe to gather with, and each entry's class weight and validity.
+                   dtype):
+    """Labels safe to gather with, each entry's class weight and validity, and the class weights.
 
-    Returns (safe_labels, norm, valid): ignored entries point at class 0 in ``safe_labels`` and have
-    norm 0; ``norm`` is None when there are no class weights and nothing is ignored.
+    Returns (safe_labels, norm, valid, weights): ignored entries point at class 0 in
+    ``safe_labels`` and have norm 0; ``norm`` is None when there are no class weights and nothing
+    is ignored; ``weights`` is the checked (C,) vector, or None without class weights.
     """
     valid = None if ignore_index is None else labels != ignore_index
     safe = labels if valid is None else np.where(valid, labels, 0)
     if class_weight is None:
-        return safe, (None if valid is None else valid.astype(dtype)), valid
+        return safe, (None if valid is None else valid.astype(dtype)), valid, None
     cw = class_weights(class_weight, num_classes, loss=loss, dtype=dtype)
     norm = cw[safe] if valid is None else np.where(valid, cw[safe], 0).astype(dtype)
-    return safe, norm, valid
+    return safe, norm, valid, cw
 
 
 def take_class(x: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -195,12 +195,11 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     num_classes = logits.shape[-1]
     labels = _sparse_labels(labels, logits, ctx, ignore_index, instead="softmax_cross_entropy")
     warn_if_probabilities(logits, ctx, instead="sparse_categorical_cross_entropy")
-    safe, norm, valid = sparse_weights(labels, num_classes=num_classes, class_weight=class_weight,
-                                       ignore_index=ignore_index, loss=ctx.name, dtype=logits.dtype)
+    safe, norm, valid, w = sparse_weights(labels, num_classes=num_classes,
+                                          class_weight=class_weight, ignore_index=ignore_index,
+                                          loss=ctx.name, dtype=logits.dtype)
     z, dz = _apply_softcap(logits, softcap)
     rows = _softmax_rows(z)
-    w = None if class_weight is None else class_weights(
-        class_weight, num_classes, loss=ctx.name, dtype=logits.dtype)
     value, grad = _sparse_ce(z, rows, safe, label_smoothing, w, z_loss, convention, ctx.want_grad)
     value, grad, aux = _finish_logits(value, grad, dz, rows.lse, return_lse)
     value, grad = _mask_ignored(value, grad, valid)
@@ -522,10 +521,9 @@ def sparse_categorical_cross_entropy(probs, labels, ctx, *, label_smoothing=0.0,
     labels = _sparse_labels(labels, probs, ctx, ignore_index, instead="categorical_cross_entropy")
     _check_probabilities(probs, ctx, logits_loss="sparse_softmax_cross_entropy",
                          normalised=convention != "keras")
-    safe, norm, valid = sparse_weights(labels, num_classes=num_classes, class_weight=class_weight,
-                                       ignore_index=ignore_index, loss=ctx.name, dtype=probs.dtype)
-    w = None if class_weight is None else class_weights(
-        class_weight, num_classes, loss=ctx.name, dtype=probs.dtype)
+    safe, norm, valid, w = sparse_weights(labels, num_classes=num_classes,
+                                          class_weight=class_weight, ignore_index=ignore_index,
+                                          loss=ctx.name, dtype=probs.dtype)
     gold, spread, total = _sparse_target(safe, label_smoothing, w, convention, probs)
     if convention == "keras":
         value, grad = _keras_sparse_categorical(probs, safe, gold, spread, total, ctx)
@@ -751,9 +749,9 @@ def nll(log_probs, labels, ctx, *, class_weight=None, ignore_index=None):
         check_interval(log_probs, "log_probs", ctx.name, low=-np.inf, high=0.0,
                        fix="log-probabilities are ≤ 0; use sparse_categorical_cross_entropy for "
                            "probabilities or sparse_softmax_cross_entropy for logits")
-    safe, norm, valid = sparse_weights(labels, num_classes=num_classes, class_weight=class_weight,
-                                       ignore_index=ignore_index, loss=ctx.name,
-                                       dtype=log_probs.dtype)
+    safe, norm, valid, _ = sparse_weights(labels, num_classes=num_classes,
+                                          class_weight=class_weight, ignore_index=ignore_index,
+                                          loss=ctx.name, dtype=log_probs.dtype)
     wy = np.ones(labels.shape, log_probs.dtype) if class_weight is None else norm
     value = -times(wy, take_class(log_probs, safe))
     grad = None
