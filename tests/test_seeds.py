@@ -1,16 +1,21 @@
 """The seed documents' numbers (shared/seeds/README.md), reproduced by lossgrad.
 
-Three kinds of check:
+Four kinds of check:
 - the numbers as the documents print them, quoted below with the file they come from, at the
   precision printed;
 - tests/golden/seeds.json, written by tools/make_seed_golden.py from TensorFlow 2.21, against the
   demo's numbers (``lossgrad.cli.SEEDS``) at tolerances.FRAMEWORK[float32], with NumPy only;
-- live: TensorFlow rerun, so the golden file cannot drift from the framework.
+- seed 000's own code, copied verbatim into seeds.json by the same script, run unchanged with
+  ``tf`` = lossgrad.compat.tf, its printed and returned gradients against the golden numbers;
+- live: TensorFlow rerun, so the golden file cannot drift from the framework, and seed 000's code
+  run under TensorFlow itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import re
 import warnings
@@ -153,6 +158,64 @@ def test_seed_000_losses_and_bias_gradients():
     for key, text in SEED_000.items():
         assert shown[key].dtype == np.float32, key
         assert_as_printed(shown[key], text)
+
+
+# ---------------------------------------------------------------------------------------------
+# seed 000 as written: its two GradientTape programs, unchanged but for `import ... as tf`
+
+SEED_000_SOURCE = GOLDEN["sources"]["000"]
+SEED_000_PROGRAMS = dict(zip(("mse", "ce"), SEED_000_SOURCE["programs"]))
+
+
+def run_as_written(tf, program: str, monkeypatch) -> tuple[dict, str]:
+    """Run one program with ``tf.random.normal`` returning the golden x, then w (the seeds
+    README's inputs); return its variables and what it printed."""
+    draws = iter(np.float32(GOLDEN["inputs"][key]) for key in ("x", "w"))
+
+    def normal(shape, *args, **kwargs):
+        value = next(draws)
+        if tuple(shape) != value.shape:
+            raise AssertionError(f"the program drew {shape}, expected {value.shape}")
+        return tf.constant(value)
+
+    monkeypatch.setattr(tf.random, "normal", normal)
+    variables, printed = {"tf": tf}, io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(program, SEED_000_SOURCE["document"], "exec"), variables)
+    return variables, printed.getvalue()
+
+
+def assert_seed_000_gradients(variables: dict, printed: str, key: str) -> None:
+    dw, db = variables["grads"]
+    for name, value in (("loss", variables["loss"]), ("dw", dw), ("db", db)):
+        tol.assert_close(value.numpy(), GOLDEN["values"][f"{key}_{name}"], np.float32,
+                         table=tol.FRAMEWORK, err_msg=f"{key}_{name}")
+    shown = [float(t) for t in re.findall(r"-?\d+\.\d*(?:e[-+]?\d+)?", printed)]
+    expected = np.concatenate([np.ravel(GOLDEN["values"][f"{key}_{n}"]) for n in ("dw", "db")])
+    tol.assert_close(shown, expected, np.float32, table=tol.FRAMEWORK, err_msg=printed)
+
+
+def test_seed_000_programs_are_the_documents_tape_code():
+    for program in SEED_000_PROGRAMS.values():
+        assert "with tf.GradientTape() as tape:" in program
+        assert "grads = tape.gradient(loss, [w" in program
+
+
+@pytest.mark.parametrize("key", SEED_000_PROGRAMS)
+def test_seed_000_runs_unchanged_through_compat_tf(key, monkeypatch):
+    import lossgrad.compat.tf as tf
+
+    assert_seed_000_gradients(*run_as_written(tf, SEED_000_PROGRAMS[key], monkeypatch), key)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("key", SEED_000_PROGRAMS)
+def test_seed_000_runs_unchanged_in_tensorflow(key, monkeypatch):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the frameworks' own deprecation notices are not ours
+        import tensorflow as tf
+
+    assert_seed_000_gradients(*run_as_written(tf, SEED_000_PROGRAMS[key], monkeypatch), key)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 For every spec of tests/parity/specs.py, in each of its dtypes, this draws the spec's seeded inputs,
 runs each framework call (PyTorch autograd, tf.GradientTape around tf.nn and Keras, jax.grad around
-optax) and stores the inputs, the value and the gradient with respect to the prediction, with the
+optax) and stores the inputs, the value and the gradient with respect to each input of the spec's
+``wrt`` (the prediction's under ``…|grad``, another input's under ``…|grad:<name>``), with the
 framework versions, under tests/parity/golden/ (see tests/parity/golden.py). Reference numbers
 come only from here; tools/README.md says when to rerun it.
 """
@@ -29,7 +30,8 @@ def main() -> int:
             arrays = spec.make_inputs(dtype)
             inputs[spec.id, dtype] = arrays
             for call in spec.calls:
-                results[spec.id, dtype, call.name] = frameworks.run(call, arrays, dtype)
+                results[spec.id, dtype, call.name] = frameworks.run(call, arrays, dtype,
+                                                                    spec.wrt)
     golden.write(SPECS, inputs, results, versions)
     size = sum(p.stat().st_size for p in golden.FOLDER.iterdir())
     print(f"{len(results)} results of {len(SPECS)} specs from "

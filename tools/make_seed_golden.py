@@ -5,6 +5,11 @@
 The inputs are lossgrad.cli's (one definition for the demo, the tests and this script); the file
 records them with the framework versions, so tests/test_seeds.py needs only NumPy. Keys are the
 demo's (lossgrad.cli.Shown.key). Everything is float32, TensorFlow's default for Python numbers.
+
+``--seeds DIR`` (the project's shared seed documents, by default ``../shared/seeds`` beside the
+repository) also copies seed 000's two GradientTape programs, verbatim, into the file's
+``sources``: tests/test_seeds.py runs them unchanged under ``lossgrad.compat.tf`` (and, live,
+under TensorFlow).
 """
 
 from __future__ import annotations
@@ -19,6 +24,19 @@ import numpy as np
 from lossgrad import cli
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "seeds.json"
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED_000 = "000_ef1bd61dd657d0cb.txt"
+
+
+def seed_000_programs(text: str) -> list[str]:
+    """Seed 000's code, verbatim: each block from its ``x = tf.random.normal`` line to the line
+    that prints the gradient of b (the text around them is the blog page, not code)."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("x = tf.random.normal")]
+    ends = [i for i, line in enumerate(lines) if line.startswith('print("Gradients of b')]
+    if len(starts) != 2 or len(ends) != 2:
+        raise SystemExit(f"{SEED_000}: expected two GradientTape programs, found {len(starts)}")
+    return ["\n".join(lines[start:end + 1]) + "\n" for start, end in zip(starts, ends)]
 
 
 def seed_001(tf) -> dict:
@@ -74,8 +92,9 @@ def seed_000(tf) -> dict:
     return out
 
 
-def compute() -> dict:
-    """Every golden number, as nested lists of Python floats, with the versions that made them."""
+def compute(seed_dir: Path | None = None) -> dict:
+    """Every golden number, as nested lists of Python floats, with the versions that made them
+    (and seed 000's programs, read from ``seed_dir``, when given)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter, not errors
     import keras
     import tensorflow as tf
@@ -89,13 +108,15 @@ def compute() -> dict:
         "inputs": {key: value.tolist() for key, value in cli.seed_000_inputs().items()},
         "values": {key: np.asarray(value).astype(np.float64).tolist()
                    for key, value in values.items()},
-    }
+    } | ({} if seed_dir is None else {"sources": {"000": {
+        "document": SEED_000,
+        "programs": seed_000_programs((seed_dir / SEED_000).read_text(encoding="utf-8"))}}})
 
 
 def dumps(obj, indent: str = "") -> str:
     """JSON with one line per leaf (an array stays on its line): readable and diffable."""
     if not isinstance(obj, dict):
-        return json.dumps(obj)
+        return json.dumps(obj, ensure_ascii=False)
     inner = indent + "  "
     items = [f"{inner}{json.dumps(key)}: {dumps(value, inner)}" for key, value in obj.items()]
     return "{\n" + ",\n".join(items) + "\n" + indent + "}"
@@ -104,10 +125,12 @@ def dumps(obj, indent: str = "") -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=GOLDEN, help=f"(default {GOLDEN})")
+    parser.add_argument("--seeds", type=Path, default=SEED_DIR,
+                        help=f"the seed documents' folder (default {SEED_DIR})")
     args = parser.parse_args(argv)
-    golden = compute()
+    golden = compute(args.seeds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(dumps(golden) + "\n")
+    args.out.write_text(dumps(golden) + "\n", encoding="utf-8")
     print(f"wrote {args.out} (TensorFlow {golden['versions']['tensorflow']})")
     return 0
 

@@ -1,6 +1,7 @@
 """lossgrad: neural-network losses with exact, stable values and closed-form gradients."""
 
-from . import losses
+from . import autodiff, checkpoint, data, losses, nn, optim
+from .autodiff import GradientTape, Tensor, Variable, enable_grad, grad, no_grad
 from .errors import (
     CorruptFileError,
     DomainError,
@@ -14,13 +15,16 @@ from .errors import (
     UnsafeFileError,
 )
 from .losses import LossResult
+from .losses.sparsemax import sparsemax
 from .numerics import log_sigmoid, log_softmax, logsumexp, one_hot, sigmoid, softmax, softmax_jacobian
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "losses", "LossResult",
+    "losses", "LossResult", "autodiff", "nn", "optim", "data", "checkpoint",
+    "Tensor", "Variable", "GradientTape", "grad", "no_grad", "enable_grad",
     "log_sigmoid", "log_softmax", "logsumexp", "one_hot", "sigmoid", "softmax", "softmax_jacobian",
+    "sparsemax",
     "LossgradError", "ShapeError", "DTypeError", "LabelRangeError", "DomainError", "OptionError",
     "CorruptFileError", "UnsafeFileError", "LossgradWarning", "ProbabilitiesAsLogitsWarning",
 ]

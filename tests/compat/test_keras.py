@@ -36,6 +36,11 @@ def assert_same(a, b):
     (keras.CategoricalFocalCrossentropy, {"alpha": 0.25, "gamma": 2.0}),
     (keras.CategoricalGeneralizedCrossEntropy, {"q": 0.5}),
     (keras.MeanSquaredError, {"name": "mean_squared_error"}),
+    (keras.MeanAbsoluteError, {"name": "mean_absolute_error"}),
+    (keras.MeanAbsolutePercentageError, {"name": "mean_absolute_percentage_error"}),
+    (keras.MeanSquaredLogarithmicError, {"name": "mean_squared_logarithmic_error"}),
+    (keras.Huber, {"delta": 1.0, "name": "huber_loss"}),
+    (keras.LogCosh, {"name": "log_cosh"}),
 ])
 def test_class_defaults_are_keras(cls, defaults):
     params = inspect.signature(cls).parameters
@@ -104,9 +109,13 @@ def test_elementwise_losses_average_the_last_axis_first():
 
 @pytest.mark.parametrize("function,loss", [
     (keras.hinge, losses.hinge), (keras.squared_hinge, losses.squared_hinge),
-    (keras.mean_squared_error, losses.squared_error)])
-def test_per_sample_means_of_hinge_and_mse(function, loss):
-    options = {} if loss is losses.squared_error else {"convention": "keras"}
+    (keras.mean_squared_error, losses.squared_error),
+    (keras.mean_absolute_error, losses.absolute_error),
+    (keras.mean_absolute_percentage_error, losses.mape),
+    (keras.mean_squared_logarithmic_error, losses.msle), (keras.huber, losses.huber),
+    (keras.log_cosh, losses.log_cosh)])
+def test_per_sample_means_of_hinge_and_regression_losses(function, loss):
+    options = {"convention": "keras"} if loss in (losses.hinge, losses.squared_hinge) else {}
     assert_same(function(BITS, LOGITS), mean_then_reduce(loss(LOGITS, BITS, reduction="none", **options)))
 
 
@@ -138,6 +147,16 @@ def test_categorical_hinge_and_generalized_cross_entropy():
         PROBS, LABELS, q=0.3, reduction="sum"))
 
 
+def test_huber_delta_and_reductions_of_the_regression_classes():
+    r = keras.Huber(delta=0.5, reduction="sum", dtype="float64")(BITS, LOGITS, sample_weight=SW)
+    per_entry = losses.huber(LOGITS, BITS, delta=0.5, reduction="none")
+    assert_same(r, mean_then_reduce(per_entry, reduction="sum", sample_weight=SW))
+    r = keras.MeanAbsolutePercentageError(reduction=None)(BITS + 1, LOGITS)
+    assert r.value.dtype == np.float32 and r.value.shape == (5,)
+    assert_same(r, keras.mean_absolute_percentage_error((BITS + 1).astype(np.float32),
+                                                        LOGITS.astype(np.float32)))
+
+
 def test_python_lists_are_float32_as_keras_converts_them():
     r = keras.mean_squared_error([[1.0, 0.0]], [[0.5, 0.5]])
     assert r.value.dtype == np.float32 and r.value.tolist() == [0.25]
@@ -145,4 +164,8 @@ def test_python_lists_are_float32_as_keras_converts_them():
 
 def test_short_names_and_repr():
     assert keras.mse is keras.MSE is keras.mean_squared_error
+    assert keras.mae is keras.MAE is keras.mean_absolute_error
+    assert keras.mape is keras.MAPE is keras.mean_absolute_percentage_error
+    assert keras.msle is keras.MSLE is keras.mean_squared_logarithmic_error
+    assert keras.logcosh is keras.log_cosh
     assert repr(keras.Hinge()) == "Hinge(reduction='sum_over_batch_size', name='hinge', dtype=None)"

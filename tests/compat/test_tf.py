@@ -1,17 +1,21 @@
 """lossgrad.compat.tf: the seed documents' TensorFlow code, run with ``import lossgrad.compat.tf as
 tf``, gives TensorFlow's numbers (tests/golden/seeds.json, written by TensorFlow 2.21); the ops'
-argument names, defaults and dtypes are TensorFlow's."""
+argument names, defaults and dtypes are TensorFlow's; ops return Tensors on lossgrad's graph and
+the losses take them, so GradientTape reaches the weights. The live test runs one program under
+both and compares."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import lossgrad.compat.tf as tf
-from lossgrad import losses, softmax_jacobian
+from lossgrad import losses
+from lossgrad.autodiff import GradientTape, Tensor, Variable
 from lossgrad.compat import keras
 from lossgrad.errors import OptionError, ProbabilitiesAsLogitsWarning
 from tests import tolerances as tol
@@ -46,16 +50,28 @@ def seed_000_inputs():
             for k, v in GOLDEN["inputs"].items()}
 
 
-def test_seed_000_mse_and_cross_entropy_loss_calls():
-    x, w, b, y = seed_000_inputs().values()
-    prob = tf.nn.softmax(x @ w + b, axis=1)
-    loss = tf.reduce_mean(tf.losses.MSE(tf.one_hot(y, depth=3), prob))
-    close(loss.numpy(), "mse_loss")
-    # Until the engine lands, ∂loss/∂b is chained by hand from the gradient w.r.t. prob.
-    close(np.einsum("ni,nij->j", loss.grad, softmax_jacobian(x @ w + b)), "mse_db")
-    logits = x @ w + b
-    loss = tf.reduce_mean(tf.losses.categorical_crossentropy(tf.one_hot(y, depth=3), logits,
-                                                             from_logits=True))
+def test_seed_000_with_variables_and_one_persistent_tape():
+    given = seed_000_inputs()
+    x, y = given["x"], given["y"]
+    w, b = tf.Variable(given["w"]), tf.Variable(given["b"])
+    with tf.GradientTape(persistent=True) as tape:
+        prob = tf.nn.softmax(x @ w + b, axis=1)
+        mse = tf.reduce_mean(tf.losses.MSE(tf.one_hot(y, depth=3), prob))
+        logits = x @ w + b
+        ce = tf.reduce_mean(tf.losses.categorical_crossentropy(tf.one_hot(y, depth=3), logits,
+                                                               from_logits=True))
+    for key, loss in (("mse", mse), ("ce", ce)):
+        dw, db = tape.gradient(loss, [w, b])
+        close(loss.numpy(), f"{key}_loss")
+        close(dw.numpy(), f"{key}_dw")
+        close(db.numpy(), f"{key}_db")
+        assert loss.dtype == dw.dtype == np.float32
+
+
+def test_loss_calls_on_arrays_still_return_loss_results():
+    x, w, b, y = (v.numpy() for v in seed_000_inputs().values())
+    loss = tf.reduce_mean(tf.losses.categorical_crossentropy(np.eye(3, dtype=np.float32)[y],
+                                                             x @ w + b, from_logits=True))
     close(loss.numpy(), "ce_loss")
     close(loss.grad.sum(axis=0), "ce_db")
 
@@ -107,10 +123,111 @@ def test_reduce_ops_on_arrays_and_on_loss_results():
 def test_tensors_ops_and_namespaces():
     assert tf.constant([1.5]).dtype == np.float32 and tf.constant([1]).dtype == np.int32
     assert tf.constant(np.array([1.5])).dtype == np.float64
-    assert tf.zeros([3]).dtype == np.float32 and not tf.zeros([3]).any()
+    assert tf.zeros([3]).dtype == np.float32 and not tf.zeros([3]).numpy().any()
+    assert tf.ones([2], dtype="float64").numpy().tolist() == [1.0, 1.0]
     np.testing.assert_array_equal(tf.one_hot([1, 0], depth=2), [[0, 1], [1, 0]])
-    assert tf.keras.losses is keras
-    assert tf.losses.categorical_crossentropy is keras.categorical_crossentropy
-    assert tf.losses.MSE is keras.mean_squared_error
+    assert tf.keras.losses is tf.losses
+    assert tf.losses.categorical_crossentropy.__wrapped__ is keras.categorical_crossentropy
+    assert tf.losses.MSE is tf.losses.mse is tf.losses.mean_squared_error
+    assert issubclass(tf.losses.MeanSquaredError, keras.MeanSquaredError)
     np.testing.assert_allclose(tf.nn.softmax([[0.0, 0.0]]), [[0.5, 0.5]])
     np.testing.assert_allclose(tf.math.softmax([[0.0, 0.0]], axis=0), [[1.0, 1.0]])
+
+
+def test_ops_return_tensors_on_the_graph():
+    w = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    assert isinstance(w, Variable) and w.dtype == np.float32 and w.requires_grad
+    assert tf.Variable([1, 2]).dtype == np.int32  # TensorFlow's conversion, not NumPy's
+    x = tf.constant([[1.0, 0.5]])
+    for result in (tf.matmul(x, w), tf.nn.softmax(x), tf.math.log(x), tf.reduce_sum(x, axis=1),
+                   tf.reduce_mean(x, keepdims=True), tf.one_hot([0], 2), tf.random.normal([2])):
+        assert isinstance(result, Tensor)
+    assert tf.GradientTape is GradientTape
+    np.testing.assert_array_equal(tf.matmul(x, w, transpose_b=True).numpy(), x.numpy() @ w.data.T)
+    np.testing.assert_array_equal(tf.matmul(w, x, transpose_a=True, transpose_b=True).numpy(),
+                                  w.data.T @ x.numpy().T)
+
+
+def test_gradients_is_tensorflow_1s_call():
+    a, unused = tf.Variable([2.0, 3.0]), tf.Variable([1.0])
+    y = tf.reduce_sum(a * a)
+    da, none = tf.gradients(y, [a, unused])
+    np.testing.assert_array_equal(da.numpy(), [4.0, 6.0])
+    assert none is None
+    (da,) = tf.gradients([y, a], a, grad_ys=[tf.constant(1.0), tf.constant([10.0, 0.0])])
+    np.testing.assert_array_equal(da.numpy(), [14.0, 6.0])
+
+
+def test_nn_losses_on_tensors_backpropagate_their_closed_form():
+    logits = np.array([[2.0, -1.0, 0.5], [0.3, 0.1, -2.0]])
+    labels = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    calls = [
+        (lambda z: tf.nn.softmax_cross_entropy_with_logits(labels=labels / 2, logits=z),
+         losses.softmax_cross_entropy(logits, labels / 2, reduction="none")),
+        (lambda z: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=np.array([0, 2]),
+                                                                  logits=z),
+         losses.sparse_softmax_cross_entropy(logits, [0, 2], reduction="none")),
+        (lambda z: tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=z),
+         losses.sigmoid_binary_cross_entropy(logits, labels, reduction="none")),
+        (lambda z: tf.nn.weighted_cross_entropy_with_logits(labels, z, 3.0),
+         losses.sigmoid_binary_cross_entropy(logits, labels, pos_weight=3.0, reduction="none")),
+    ]
+    for call, expected in calls:
+        z = Tensor(logits.copy(), requires_grad=True)
+        per_example = call(z)
+        np.testing.assert_array_equal(per_example.numpy(), expected.value)
+        tf.reduce_sum(per_example).backward()
+        np.testing.assert_array_equal(z.grad, expected.grad)
+
+
+def test_keras_loss_classes_on_tensors_use_their_axis():
+    logits = np.random.default_rng(1).standard_normal((2, 3, 4))
+    targets = np.moveaxis(np.eye(3)[[[0, 1, 2, 0], [2, 2, 1, 0]]], -1, 1)
+    loss = tf.keras.losses.CategoricalCrossentropy(from_logits=True, axis=1, reduction=None,
+                                                   dtype="float64")
+    z = Tensor(logits.copy(), requires_grad=True)
+    per_example = loss(targets, z)
+    assert per_example.shape == (2, 4)
+    tf.reduce_sum(per_example).backward()
+    expected = keras.CategoricalCrossentropy(from_logits=True, axis=1, reduction="sum",
+                                             dtype="float64")(targets, logits)
+    np.testing.assert_allclose(z.grad, expected.grad, rtol=1e-15)
+    assert "CategoricalCrossentropy(" in repr(loss)
+
+
+#: One program, run with ``tf`` = TensorFlow and with ``tf`` = lossgrad.compat.tf (live test).
+PROGRAM = """
+x = tf.constant(X)
+w = tf.Variable(W)
+with tf.GradientTape() as tape:
+    logits = tf.matmul(x, w)
+    a = tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y, logits)
+    b = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=LABELS, logits=logits))
+    c = tf.reduce_mean(tf.losses.MSE(Y, tf.nn.softmax(logits)))
+    d = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=Y, logits=logits), axis=0)
+    e = -tf.reduce_sum(Y * tf.math.log(tf.nn.softmax(logits, axis=-1)), 1)
+    loss = a + b + c + tf.reduce_sum(d * tf.constant([1.0, 2.0, 3.0])) + tf.reduce_mean(e)
+(dw,) = tape.gradient(loss, [w])
+"""
+
+
+@pytest.mark.live
+def test_program_gives_tensorflows_numbers():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the frameworks' own deprecation notices are not ours
+        import tensorflow as real
+
+    rng = np.random.default_rng(5)
+    data = {"X": rng.standard_normal((4, 5)).astype(np.float32),
+            "W": rng.standard_normal((5, 3)).astype(np.float32),
+            "Y": np.eye(3, dtype=np.float32)[[0, 2, 1, 1]],
+            "LABELS": np.array([0, 2, 1, 1], dtype=np.int32)}
+    results = []
+    for module in (real, tf):
+        variables = {"tf": module, **data}
+        exec(PROGRAM, variables)
+        results.append(variables)
+    theirs, ours = results
+    for key in ("loss", "dw"):
+        tol.assert_close(ours[key].numpy(), theirs[key].numpy(), np.float32,
+                         table=tol.FRAMEWORK, err_msg=key)

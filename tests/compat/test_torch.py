@@ -90,6 +90,10 @@ def test_bce_clamps_the_log_at_minus_100():
     (torch.HingeEmbeddingLoss(0.5), torch.functional.hinge_embedding_loss,
      losses.hinge_embedding, SIGNS, {"margin": 0.5}),
     (torch.MSELoss(), torch.functional.mse_loss, losses.squared_error, P, {}),
+    (torch.L1Loss(), torch.functional.l1_loss, losses.absolute_error, P, {}),
+    (torch.HuberLoss("mean", 0.5), torch.functional.huber_loss, losses.huber, P, {"delta": 0.5}),
+    (torch.SmoothL1Loss(beta=0.5), torch.functional.smooth_l1_loss, losses.smooth_l1, P,
+     {"beta": 0.5}),
 ])
 def test_margin_and_regression_modules(module, function, loss, target, options):
     expected = loss(X, target, reduction="sum_over_batch_size", **options)
@@ -122,7 +126,8 @@ def test_functional_names_are_pytorch_s():
     assert set(vars(torch.functional)) == {
         "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
         "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
-        "soft_margin_loss", "hinge_embedding_loss", "mse_loss"}
+        "soft_margin_loss", "hinge_embedding_loss", "mse_loss", "l1_loss", "huber_loss",
+        "smooth_l1_loss"}
     assert inspect.signature(torch.CrossEntropyLoss).parameters["ignore_index"].default == -100
 
 

@@ -22,14 +22,20 @@ class Case:
     """One row of the table.
 
     name: the loss's name in ``lossgrad.losses.NAMES``.
-    inputs: (rng, n) → (prediction, target) for a batch of n, float64 (labels: integers).
-    reference: (prediction, target, **options) → unreduced values, by the plain formula.
+    inputs: (rng, n) → every positional input of the loss, in its order, for a batch of n: the
+        prediction first, then the target or the other inputs; float64 (labels: integers). Each
+        input's first axis is the batch axis (the generic tests slice every input along it).
+    reference: (*inputs, **options) → unreduced values, by the plain formula.
     options: option sets every generic test sweeps (each a dict of keyword arguments).
     analytic: the reference is complex-safe and smooth at the inputs → complex-step check.
     domain: what the prediction is — "logits", "probabilities", "log_probabilities" or "real"
         (extreme-logit tests run for "logits").
-    labels: the target holds integer class labels.
+    labels: the target (the first input after the prediction that is not in ``wrt``) holds integer
+        class labels.
     ignore_index: the option value that marks ignored entries, if the loss takes one.
+    tag: tells apart several rows of one loss in test ids.
+    wrt: the names (the loss's parameter names) of the differentiable inputs besides the
+        prediction; the gradient tests check ``result.grads[name]`` for each as well as ``.grad``.
     """
 
     name: str
@@ -41,6 +47,7 @@ class Case:
     labels: bool = False
     ignore_index: int | None = None
     tag: str = field(default="")
+    wrt: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -144,3 +151,5 @@ CASES: list[Case] = [
 from tests.losses.cases_margin import CASES as _margin; CASES += _margin  # noqa: E402
 from tests.losses.cases_cross_entropy import CASES as _ce; CASES += _ce  # noqa: E402
 from tests.losses.cases_focal import CASES as _focal; CASES += _focal  # noqa: E402
+from tests.losses.cases_regression import CASES as _regression; CASES += _regression  # noqa: E402
+from tests.losses.cases_sparsemax import CASES as _sparsemax; CASES += _sparsemax  # noqa: E402

@@ -4,9 +4,10 @@ The frameworks are imported by :func:`load` only — never when this module is i
 pytest's ``--doctest-modules`` imports every module under tests/ in the default, framework-free run.
 Only tools/make_golden.py and tests/parity/test_live.py call :func:`load`.
 
-Each runner returns (value, gradient of value.sum() with respect to the prediction) as NumPy arrays,
-the quantity lossgrad's ``LossResult.grad`` is: PyTorch autograd, ``tf.GradientTape`` around the
-tf.nn or Keras call (Keras runs on its TensorFlow backend), ``jax.grad`` around the optax call.
+Each runner returns (value, {input name: gradient of value.sum() with respect to that input}) as
+NumPy arrays for the inputs a spec names in ``wrt`` — the quantities lossgrad's ``LossResult.grads``
+holds: PyTorch autograd, ``tf.GradientTape`` watching each input around the tf.nn or Keras call
+(Keras runs on its TensorFlow backend), ``jax.grad`` over a dict of the inputs around the optax call.
 """
 
 from __future__ import annotations
@@ -51,46 +52,51 @@ def versions() -> dict[str, str]:
             "optax": fw.optax.__version__, "numpy": np.__version__}
 
 
-def run(call, arrays: Mapping[str, np.ndarray], dtype: str):
-    """(value, grad) of a :class:`tests.parity.spec.Call` on the spec's NumPy inputs."""
+def run(call, arrays: Mapping[str, np.ndarray], dtype: str, wrt=("prediction",)):
+    """(value, {name: grad} for each name of ``wrt``) of a :class:`tests.parity.spec.Call` on the
+    spec's NumPy inputs."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. Keras's notes on dtype casts; not lossgrad's concern
-        value, grad = _RUNNERS[call.framework](load(), call.fn, arrays, dtype)
-    return np.asarray(value), np.asarray(grad)
+        value, grads = _RUNNERS[call.framework](load(), call.fn, arrays, dtype, tuple(wrt))
+    return np.asarray(value), {name: np.asarray(grads[name]) for name in wrt}
 
 
-def _run_torch(fw, call, arrays, dtype):
+def _run_torch(fw, call, arrays, dtype, wrt):
     # Contiguous copies: torch.tensor keeps a NumPy view's strides, and nll_loss2d's backward then
     # raises "grad_input must be contiguous" (PyTorch 2.13) for the (N, C, d1, d2) layout. Not
     # np.ascontiguousarray: it turns a 0-d array (an unbatched target) into shape (1,).
     t = {name: fw.torch.tensor(np.array(a, order="C")) for name, a in arrays.items()}
-    x = t["prediction"].requires_grad_()
+    for name in wrt:
+        t[name].requires_grad_()
     out = call(fw, SimpleNamespace(**t, dtype=dtype))
     out.sum().backward()
-    return out.detach().numpy(), x.grad.numpy()
+    # An input the loss does not reach keeps grad None; its gradient is zeros.
+    return out.detach().numpy(), {name: np.zeros(arrays[name].shape, arrays[name].dtype)
+                                  if t[name].grad is None else t[name].grad.numpy()
+                                  for name in wrt}
 
 
-def _run_tf(fw, call, arrays, dtype):
+def _run_tf(fw, call, arrays, dtype, wrt):
     t = {name: fw.tf.constant(a) for name, a in arrays.items()}
-    x = t["prediction"]
+    sources = [t[name] for name in wrt]
     with fw.tf.GradientTape() as tape:
-        tape.watch(x)
+        tape.watch(sources)
         out = call(fw, SimpleNamespace(**t, dtype=dtype))
         total = fw.tf.reduce_sum(out)
     # A loss that ignores every entry does not depend on x: its gradient is zeros, not None.
-    grad = tape.gradient(total, x, unconnected_gradients=fw.tf.UnconnectedGradients.ZERO)
-    return out.numpy(), grad.numpy()
+    grads = tape.gradient(total, sources, unconnected_gradients=fw.tf.UnconnectedGradients.ZERO)
+    return out.numpy(), {name: g.numpy() for name, g in zip(wrt, grads)}
 
 
-def _run_jax(fw, call, arrays, dtype):
+def _run_jax(fw, call, arrays, dtype, wrt):
     t = {name: fw.jnp.asarray(a) for name, a in arrays.items()}
 
-    def total(x):
-        out = call(fw, SimpleNamespace(**{**t, "prediction": x}, dtype=dtype))
+    def total(differentiated):
+        out = call(fw, SimpleNamespace(**{**t, **differentiated}, dtype=dtype))
         return out.sum(), out
 
-    (_, out), grad = fw.jax.value_and_grad(total, has_aux=True)(t["prediction"])
-    return out, grad
+    (_, out), grads = fw.jax.value_and_grad(total, has_aux=True)({name: t[name] for name in wrt})
+    return out, grads
 
 
 _RUNNERS = {"tf": _run_tf, "keras": _run_tf, "torch": _run_torch, "optax": _run_jax}

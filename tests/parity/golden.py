@@ -1,10 +1,12 @@
 """The golden files: what the real frameworks computed for every parity spec (NumPy only).
 
 ``golden/golden.npz`` (written without pickle) holds, per spec and dtype, the inputs and each call's
-value and gradient under the keys ``<spec id>|<dtype>|input|<name>`` and
-``<spec id>|<dtype>|<call name>|value`` / ``…|grad``. ``golden/index.json`` records the framework
-versions and, per spec, the loss, its options and its calls, so a spec edited after the files were
-written is caught. tools/make_golden.py is the only writer.
+value and gradients under the keys ``<spec id>|<dtype>|input|<name>``,
+``<spec id>|<dtype>|<call name>|value``, ``…|grad`` (with respect to the prediction) and
+``…|grad:<input name>`` (with respect to each other input of the spec's ``wrt``).
+``golden/index.json`` records the framework versions and, per spec, the loss, its options and its
+calls, so a spec edited after the files were written is caught; the gradient keys record ``wrt``.
+tools/make_golden.py is the only writer.
 """
 
 from __future__ import annotations
@@ -27,8 +29,24 @@ def input_key(spec_id: str, dtype: str, name: str) -> str:
     return f"{spec_id}|{dtype}|input|{name}"
 
 
+def _entry(spec_id: str, dtype: str, call: str) -> str:
+    return f"{spec_id}|{dtype}|{call}"
+
+
 def result_key(spec_id: str, dtype: str, call: str, what: str) -> str:
-    return f"{spec_id}|{dtype}|{call}|{what}"
+    return f"{_entry(spec_id, dtype, call)}|{what}"
+
+
+def grad_key(spec_id: str, dtype: str, call: str, name: str) -> str:
+    """The prediction's gradient keeps the plain ``…|grad`` key; another input's is ``…|grad:name``."""
+    return result_key(spec_id, dtype, call, "grad" if name == "prediction" else f"grad:{name}")
+
+
+def _grad_name(what: str) -> str | None:
+    """The input a ``what`` field is the gradient of, or None for a value or an input."""
+    if what == "grad":
+        return "prediction"
+    return what[len("grad:"):] if what.startswith("grad:") else None
 
 
 def describe(spec) -> dict:
@@ -44,22 +62,35 @@ class Golden:
         self.index = json.loads((folder / INDEX.name).read_text())
         with np.load(folder / ARRAYS.name, allow_pickle=False) as npz:
             self.arrays = {key: npz[key] for key in npz.files}
+        self._grads: dict[str, set[str]] = {}  # "<spec id>|<dtype>|<call>" → input names
+        for key in self.arrays:
+            entry, what = key.rsplit("|", 1)
+            if (name := _grad_name(what)) is not None:
+                self._grads.setdefault(entry, set()).add(name)
 
     def inputs(self, spec_id: str, dtype: str) -> dict[str, np.ndarray]:
         prefix = input_key(spec_id, dtype, "")
         return {k[len(prefix):]: a for k, a in self.arrays.items() if k.startswith(prefix)}
 
-    def result(self, spec_id: str, dtype: str, call: str):
-        """(value, grad) the framework gave; KeyError when the entry is missing."""
-        return tuple(self.arrays[result_key(spec_id, dtype, call, w)] for w in ("value", "grad"))
+    def result(self, spec_id: str, dtype: str, call: str, wrt=("prediction",)):
+        """(value, {name: grad} for each name of ``wrt``) the framework gave; KeyError when an
+        entry is missing."""
+        value = self.arrays[result_key(spec_id, dtype, call, "value")]
+        return value, {name: self.arrays[grad_key(spec_id, dtype, call, name)] for name in wrt}
+
+    def gradients_stored(self, spec_id: str, dtype: str, call: str) -> set[str]:
+        """The inputs whose gradients the files hold for this call."""
+        return self._grads.get(_entry(spec_id, dtype, call), set())
 
 
 def write(specs, inputs: Mapping, results: Mapping, versions: Mapping, folder: Path = FOLDER):
-    """Write both files. inputs: (spec id, dtype) → arrays; results: (id, dtype, call) → (v, g)."""
+    """Write both files. inputs: (spec id, dtype) → arrays; results: (id, dtype, call) →
+    (value, {input name: grad})."""
     arrays = {input_key(i, d, n): a for (i, d), named in inputs.items() for n, a in named.items()}
-    for (spec_id, dtype, call), pair in results.items():
-        for what, a in zip(("value", "grad"), pair):
-            arrays[result_key(spec_id, dtype, call, what)] = a
+    for (spec_id, dtype, call), (value, grads) in results.items():
+        arrays[result_key(spec_id, dtype, call, "value")] = value
+        for name, grad in grads.items():
+            arrays[grad_key(spec_id, dtype, call, name)] = grad
     index = {"generator": "python tools/make_golden.py", "versions": dict(versions),
              "specs": {s.id: describe(s) for s in specs}}
     folder.mkdir(parents=True, exist_ok=True)

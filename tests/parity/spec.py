@@ -1,7 +1,8 @@
 """What a parity spec is, how lossgrad runs one, and the vocabulary for writing framework calls.
 
 A :class:`Spec` pairs ONE lossgrad call with the real framework calls that must give the same value
-and the same gradient with respect to the prediction. Nothing here imports a framework: the golden
+and the same gradients with respect to the inputs it names in ``wrt`` (the prediction, unless it
+says otherwise). Nothing here imports a framework: the golden
 tests use this module with NumPy and lossgrad only; :mod:`tests.parity.frameworks` imports the
 frameworks when the generator or the live suite asks for them.
 
@@ -42,13 +43,16 @@ class Spec:
     loss: the loss's name in ``lossgrad.losses.NAMES``.
     options: constant keyword arguments of the lossgrad call (JSON values only: they are recorded in
         the golden index so a spec edited after the golden files were written is caught).
-    inputs: (rng, dtype) → {"prediction": …, "target": …, optional arrays passed to lossgrad by
-        name ("sample_weight", "class_weight", …)}; floating arrays may be float64, they are cast.
+    inputs: (rng, dtype) → {"prediction": …, "target": … (when the loss has one), the loss's other
+        inputs and optional arrays passed to lossgrad by name ("var", "sample_weight",
+        "class_weight", …)}; floating arrays may be float64, they are cast.
     calls: the framework calls that must equal it (:class:`Call`, made by the builders below).
     dtypes: the dtypes the spec runs in.
     xfail: call name, or (call name, dtype) when only one dtype disagrees → the exact description
         of a known lossgrad disagreement; the lossgrad comparison is then a strict xfail (the
         golden-against-framework check still runs). Set with :func:`with_known_failures`.
+    wrt: the inputs (names in ``inputs``) whose gradients of value.sum() are compared, the
+        prediction's first; each framework call differentiates with respect to all of them.
     """
 
     id: str
@@ -58,12 +62,16 @@ class Spec:
     calls: tuple
     dtypes: tuple = DTYPES
     xfail: Mapping = field(default_factory=dict)
+    wrt: tuple = ("prediction",)
 
     def __post_init__(self):
         names = [c.name for c in self.calls]
         known = {k if isinstance(k, str) else k[0] for k in self.xfail}
         if len(set(names)) != len(names) or not known <= set(names):
             raise ValueError(f"spec {self.id}: call names {names} repeat or miss {known}")
+        if self.wrt[:1] != ("prediction",) or len(set(self.wrt)) != len(self.wrt):
+            raise ValueError(f"spec {self.id}: wrt={self.wrt} must start with 'prediction' and "
+                             "name each input once")
         json.dumps(dict(self.options))  # raises for a non-JSON option: arrays belong in inputs
 
     def call(self, name: str) -> Call:
@@ -80,10 +88,23 @@ class Spec:
         return {name: _cast(a, dtype) for name, a in arrays.items()}
 
     def run_lossgrad(self, arrays: Mapping[str, np.ndarray]):
-        """lossgrad's LossResult on these inputs: prediction and target first, the rest by name."""
+        """lossgrad's LossResult on these inputs: prediction and target (if any) first, the rest
+        by name."""
+        first = [arrays[k] for k in ("prediction", "target") if k in arrays]
         extra = {k: v for k, v in arrays.items() if k not in ("prediction", "target")}
-        fn = losses.get(self.loss)
-        return fn(arrays["prediction"], arrays["target"], **self.options, **extra)
+        return losses.get(self.loss)(*first, **self.options, **extra)
+
+    def lossgrad_grads(self, result) -> dict[str, np.ndarray]:
+        """A lossgrad result's gradients under the spec's input names, for each name in ``wrt``.
+
+        lossgrad keys ``result.grads`` by its own parameter names; "prediction" is ``.grad`` and
+        "target" the loss's second input, the others have the same name on both sides.
+        """
+        return {name: result.grad if name == "prediction" else result.grads[self._own_name(name)]
+                for name in self.wrt}
+
+    def _own_name(self, name: str) -> str:
+        return losses.get(self.loss).inputs[1] if name == "target" else name
 
 
 @dataclass(frozen=True)
@@ -167,9 +188,15 @@ def _cast(a, dtype) -> np.ndarray:
     return a.astype(dtype) if a.dtype.kind == "f" else a.astype(np.int64)
 
 
-def check_same(actual_value, actual_grad, value, grad, dtype: str, what: str) -> None:
-    """Values and gradients agree at the framework tolerance (shapes exactly; NaN matches NaN)."""
-    for name, got, want in (("value", actual_value, value), ("grad", actual_grad, grad)):
+def check_same(actual_value, actual_grads: Mapping, value, grads: Mapping, dtype: str,
+               what: str) -> None:
+    """Values and every gradient (input name → array, the same names on both sides) agree at the
+    framework tolerance (shapes exactly; NaN matches NaN)."""
+    assert list(actual_grads) == list(grads), f"{what}: gradients of {list(actual_grads)} " \
+                                              f"against {list(grads)}"
+    pairs = [("value", actual_value, value),
+             *((f"grad of {k}", actual_grads[k], grads[k]) for k in grads)]
+    for name, got, want in pairs:
         got, want = np.asarray(got), np.asarray(want)
         assert got.shape == want.shape, f"{what}: {name} shape {got.shape} != {want.shape}"
         tol.assert_close(got, want, dtype, table=tol.FRAMEWORK, err_msg=f"{what}: {name}")

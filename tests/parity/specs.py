@@ -15,6 +15,8 @@ from tests.parity import (
     specs_focal,
     specs_margin,
     specs_probabilities,
+    specs_regression,
+    specs_sparsemax,
 )
 from tests.parity.spec import Spec, with_known_failures
 
@@ -29,6 +31,8 @@ SPECS: list[Spec] = with_known_failures([
     *specs_binary.SPECS,
     *specs_margin.SPECS,
     *specs_focal.SPECS,
+    *specs_regression.SPECS,
+    *specs_sparsemax.SPECS,
     *specs_compat.SPECS,
 ], KNOWN_FAILURES)
 

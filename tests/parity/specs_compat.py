@@ -189,6 +189,27 @@ def _keras_classes():
         keras_class("MeanSquaredError", "mean_with_sample_weight", elementwise(
             prediction="real", target="real", sample_weight="sample"),
                     reduction="mean_with_sample_weight"),
+        *_keras_regression_classes(),
+    ]
+
+
+def _keras_regression_classes():
+    real = elementwise(prediction="real", target="real")
+    weighted = elementwise(prediction="real", target="real", sample_weight="sample")
+    mae, mape, msle = ("MeanAbsoluteError", "MeanAbsolutePercentageError",
+                       "MeanSquaredLogarithmicError")
+    return [
+        keras_class(mae, "default", real),
+        keras_class(mae, "sum", real, reduction="sum"),
+        keras_class(mae, "none", real, reduction=None),
+        keras_class(mape, "sample_weight_sum", weighted, reduction="sum"),
+        keras_class(msle, "default", elementwise(prediction="probabilities")),
+        keras_class(msle, "floor_none", real, reduction=None),  # about half the entries floored
+        keras_class("Huber", "default", real),
+        keras_class("Huber", "delta_sum", weighted, delta=0.5, reduction="sum"),
+        keras_class("LogCosh", "default", real),
+        keras_class("LogCosh", "mean_with_sample_weight", weighted,
+                    reduction="mean_with_sample_weight"),
     ]
 
 
@@ -209,6 +230,10 @@ def _keras_functions():
         k("squared_hinge", "signs", elementwise(target="signs")),
         k("categorical_hinge", "one_hot", classification(target="one_hot")),
         k("mean_squared_error", "real", elementwise(prediction="real", target="real")),
+        *[k(name, "real", elementwise(prediction="real", target="real"))
+          for name in ("mean_absolute_error", "mean_absolute_percentage_error",
+                       "mean_squared_logarithmic_error", "log_cosh")],
+        k("huber", "delta", elementwise(prediction="real", target="real"), delta=0.5),
     ]
 
 
@@ -256,6 +281,15 @@ def _torch_classes():
         torch_class("nn.MSELoss", "default", elementwise(prediction="real", target="real")),
         torch_class("nn.MSELoss", "none", elementwise(prediction="real", target="real"),
                     reduction="none"),
+        torch_class("nn.L1Loss", "default", elementwise(prediction="real", target="real")),
+        torch_class("nn.L1Loss", "none", elementwise(prediction="real", target="real"),
+                    reduction="none"),
+        torch_class("nn.HuberLoss", "delta_sum", elementwise(prediction="real", target="real"),
+                    reduction="sum", delta=0.5),
+        torch_class("nn.SmoothL1Loss", "default", elementwise(prediction="real", target="real")),
+        torch_class("nn.SmoothL1Loss", "beta0_none", elementwise(prediction="real",
+                                                                 target="real"),
+                    reduction="none", beta=0.0),
     ]
 
 
@@ -274,6 +308,11 @@ def _torch_functions():
         f("functional.hinge_embedding_loss", "default", elementwise(target="signs")),
         f("functional.mse_loss", "sum", elementwise(prediction="real", target="real"),
           reduction="sum"),
+        f("functional.l1_loss", "sum", elementwise(prediction="real", target="real"),
+          reduction="sum"),
+        f("functional.huber_loss", "default", elementwise(prediction="real", target="real")),
+        f("functional.smooth_l1_loss", "beta", elementwise(prediction="real", target="real"),
+          beta=0.5),
     ]
 
 
@@ -297,8 +336,11 @@ def _tf():
                label_smoothing=0.1),
         losses("losses.sparse_categorical_crossentropy", "default", probs()),
         losses("losses.binary_crossentropy", "default", elementwise(prediction="probabilities")),
+        # TensorFlow 2.21's tf.losses has the short names only (no mean_squared_error, log_cosh)
         *[losses(f"losses.{name}", "real", elementwise(prediction="real", target="real"))
-          for name in ("MSE", "mse")],  # TensorFlow 2.21's tf.losses has no mean_squared_error
+          for name in ("MSE", "mse", "MAE", "mae", "MAPE", "mape", "MSLE", "msle", "logcosh")],
+        losses("losses.huber", "delta", elementwise(prediction="real", target="real"),
+               delta=2.0),
     ]
 
 

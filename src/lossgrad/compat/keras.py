@@ -7,8 +7,9 @@ A class computes in its ``dtype`` (Keras's default ``floatx()``, float32) and re
 values with Keras's vocabulary: "sum_over_batch_size" (the default) and its synonym "mean" divide by
 the number of values (of non-ignored ones with ``ignore_class``), "sum", "mean_with_sample_weight"
 (Σwℓ / Σw), None or "none". Where that divisor is 0 the result is 0 (Keras's ``divide_no_nan``).
-Keras's elementwise losses (binary cross-entropy, binary focal, hinge, squared hinge, MSE) first
-average over the last axis (``axis``): their per-sample values are those means.
+Keras's elementwise losses (binary cross-entropy, binary focal, hinge, squared hinge and the
+regression losses) first average over the last axis (``axis``): their per-sample values are those
+means.
 
 Seed 003:
     >>> import numpy as np
@@ -115,6 +116,28 @@ def _mse(y_true, y_pred, **reduce):
     return _per_sample_mean(losses.squared_error(y_pred, y_true, reduction="none"), -1, **reduce)
 
 
+def _mae(y_true, y_pred, **reduce):
+    return _per_sample_mean(losses.absolute_error(y_pred, y_true, reduction="none"), -1, **reduce)
+
+
+def _mape(y_true, y_pred, **reduce):
+    return _per_sample_mean(losses.mape(y_pred, y_true, reduction="none"), -1, **reduce)
+
+
+def _msle(y_true, y_pred, **reduce):
+    return _per_sample_mean(losses.msle(y_pred, y_true, reduction="none"), -1, **reduce)
+
+
+def _huber(y_true, y_pred, *, delta, **reduce):
+    return _per_sample_mean(losses.huber(y_pred, y_true, delta=delta, reduction="none"), -1,
+                            **reduce)
+
+
+def _log_cosh(y_true, y_pred, **reduce):
+    result = losses.log_cosh(y_pred, y_true, reduction="none", convention="keras")
+    return _per_sample_mean(result, -1, **reduce)
+
+
 def _per_sample_mean(result, axis, *, reduction, sample_weight):
     """Keras's elementwise losses: the mean over ``axis`` is each sample's value."""
     return mean_then_reduce(result, axis, reduction=reduction, sample_weight=sample_weight,
@@ -197,8 +220,41 @@ def mean_squared_error(y_true, y_pred):
     return _mse(*_tensors(y_true, y_pred), **_PER_SAMPLE)
 
 
-#: Keras 2's and ``tf.losses``'s short spellings of :func:`mean_squared_error`.
+def mean_absolute_error(y_true, y_pred):
+    """``keras.losses.mean_absolute_error`` (``tf.losses.MAE``): the mean over the last axis of
+    |y − ŷ|."""
+    return _mae(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``keras.losses.mean_absolute_percentage_error`` (``tf.losses.MAPE``): the mean over the last
+    axis of 100·|y − ŷ| / max(|y|, ε)."""
+    return _mape(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``keras.losses.mean_squared_logarithmic_error`` (``tf.losses.MSLE``): the mean over the last
+    axis of (log(1 + max(ŷ, ε)) − log(1 + max(y, ε)))²."""
+    return _msle(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """``keras.losses.huber``: the mean over the last axis of ½e² (|e| ≤ δ) or δ(|e| − ½δ)."""
+    return _huber(*_tensors(y_true, y_pred), delta=delta, **_PER_SAMPLE)
+
+
+def log_cosh(y_true, y_pred):
+    """``keras.losses.log_cosh`` (``tf.losses.logcosh``): the mean over the last axis of
+    log cosh(ŷ − y)."""
+    return _log_cosh(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+#: Keras 2's and ``tf.losses``'s short spellings of the regression functions.
 mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+logcosh = log_cosh
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,12 +398,66 @@ class MeanSquaredError(KerasLoss):
         super().__init__(reduction, name, dtype)
 
 
+class MeanAbsoluteError(KerasLoss):
+    """``keras.losses.MeanAbsoluteError(reduction="sum_over_batch_size",
+    name="mean_absolute_error", dtype=None)``."""
+
+    function = staticmethod(_mae)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class MeanAbsolutePercentageError(KerasLoss):
+    """``keras.losses.MeanAbsolutePercentageError(reduction="sum_over_batch_size",
+    name="mean_absolute_percentage_error", dtype=None)``."""
+
+    function = staticmethod(_mape)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
+                 dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class MeanSquaredLogarithmicError(KerasLoss):
+    """``keras.losses.MeanSquaredLogarithmicError(reduction="sum_over_batch_size",
+    name="mean_squared_logarithmic_error", dtype=None)``."""
+
+    function = staticmethod(_msle)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
+                 dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class Huber(KerasLoss):
+    """``keras.losses.Huber(delta=1.0, reduction="sum_over_batch_size", name="huber_loss",
+    dtype=None)``."""
+
+    function = staticmethod(_huber)
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(reduction, name, dtype, delta=delta)
+
+
+class LogCosh(KerasLoss):
+    """``keras.losses.LogCosh(reduction="sum_over_batch_size", name="log_cosh", dtype=None)``."""
+
+    function = staticmethod(_log_cosh)
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
 __all__ = [
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
     "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy",
-    "Hinge", "SquaredHinge", "CategoricalHinge", "MeanSquaredError",
+    "Hinge", "SquaredHinge", "CategoricalHinge", "MeanSquaredError", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Huber", "LogCosh",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_focal_crossentropy",
     "categorical_generalized_cross_entropy", "hinge", "squared_hinge", "categorical_hinge",
-    "mean_squared_error", "mse", "MSE",
+    "mean_squared_error", "mse", "MSE", "mean_absolute_error", "mae", "MAE",
+    "mean_absolute_percentage_error", "mape", "MAPE", "mean_squared_logarithmic_error", "msle",
+    "MSLE", "huber", "log_cosh", "logcosh",
 ]

@@ -1,14 +1,17 @@
-"""The ``tf.*`` names the seed documents use, so ``import lossgrad.compat.tf as tf`` runs their loss
-calls unchanged: ``tf.nn.softmax``, the four ``tf.nn.*_cross_entropy_with_logits``, ``tf.losses.*``
-and ``tf.keras.losses.*`` (= :mod:`lossgrad.compat.keras`), ``tf.one_hot``, ``tf.reduce_mean``,
-``tf.reduce_sum``, ``tf.math.log``, ``tf.constant``, ``tf.zeros``, ``tf.random.normal``.
+"""The ``tf.*`` names the seed documents use, so ``import lossgrad.compat.tf as tf`` runs their code
+unchanged: ``tf.constant``, ``tf.zeros``, ``tf.ones``, ``tf.random.normal``, ``tf.Variable``,
+``tf.GradientTape``, ``tf.gradients``, ``tf.matmul``, ``tf.one_hot``, ``tf.reduce_mean``,
+``tf.reduce_sum``, ``tf.math.log``, ``tf.nn.softmax``, the four
+``tf.nn.*_cross_entropy_with_logits``, and ``tf.losses.*`` / ``tf.keras.losses.*`` (:mod:`lossgrad.compat.keras`'s functions and classes).
 
-For now the ops return NumPy arrays, and the loss functions return per-example values exactly as
-TensorFlow does, as a LossResult whose ``grad`` is the gradient with respect to the logits or
-``y_pred``; ``tf.reduce_mean`` / ``tf.reduce_sum`` of such a result reduce the gradient with the
-value. ``tf.GradientTape`` and graph Tensors (gradients with respect to weights further up, as in
-seed 000) come with lossgrad's autodiff engine. Python data become float32 / int32 arrays, as
-``tf.convert_to_tensor`` makes them; NumPy arrays keep their dtype.
+The ops return lossgrad Tensors (:mod:`lossgrad.autodiff`), so ``tf.GradientTape`` gives gradients
+with respect to weights further up, as in seed 000; ``.numpy()`` gives the array. Python data
+become float32 / int32 tensors, as ``tf.convert_to_tensor`` makes them; NumPy arrays keep their
+dtype. A loss given a Tensor returns a Tensor on the graph whose backward is the loss's
+closed-form gradient (:mod:`lossgrad.autodiff.bridge`); given arrays or lists it returns, as
+before, the per-example values as a LossResult whose ``grad`` is the gradient with respect to the
+logits or ``y_pred``, and ``tf.reduce_mean`` / ``tf.reduce_sum`` of such a result reduce the
+gradient with the value.
 
 Seed 001 (``rel1``, and the double softmax ``rel2``, which lossgrad warns about):
     >>> import warnings
@@ -23,59 +26,99 @@ Seed 001 (``rel1``, and the double softmax ``rel2``, which lossgrad warns about)
     ...     rel2 = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits_scaled)
     >>> print(rel2.numpy(), caught[0].category.__name__)
     [0.56551915 1.4743223 ] ProbabilitiesAsLogitsWarning
-    >>> print(-tf.reduce_sum(tf.constant(labels, "float32") * tf.math.log(logits_scaled), 1))
+    >>> rel3 = -tf.reduce_sum(tf.constant(labels, "float32") * tf.math.log(logits_scaled), 1)
+    >>> print(rel3.numpy())
     [0.02215519 3.0996735 ]
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from .. import autodiff as _ad
 from .. import losses as _losses
 from .. import numerics
+from ..autodiff import GradientTape, Tensor
 from ..errors import OptionError
 from ..losses.core import LossResult, mean_then_reduce
 from . import keras as _keras
 from ._common import as_tensor, namespace
 
 # ---------------------------------------------------------------------------------------------
-# tensors and ops (NumPy arrays for now)
+# tensors and ops
 
 
-def constant(value, dtype=None):
+def _tensor(value) -> Tensor:
+    """A Tensor as it is; anything else converted as ``tf.convert_to_tensor`` converts it."""
+    return value if isinstance(value, Tensor) else Tensor(as_tensor(value))
+
+
+def constant(value, dtype=None) -> Tensor:
     """``tf.constant(value, dtype=None)``: Python floats → float32, ints → int32."""
-    return as_tensor(value, dtype)
+    return Tensor(as_tensor(value, dtype))
 
 
-def zeros(shape, dtype="float32"):
+def zeros(shape, dtype="float32") -> Tensor:
     """``tf.zeros(shape, dtype=tf.float32)``."""
-    return np.zeros(shape, dtype=np.dtype(dtype))
+    return Tensor(np.zeros(shape, dtype=np.dtype(dtype)))
 
 
-def one_hot(indices, depth, dtype="float32"):
+def ones(shape, dtype="float32") -> Tensor:
+    """``tf.ones(shape, dtype=tf.float32)``."""
+    return Tensor(np.ones(shape, dtype=np.dtype(dtype)))
+
+
+class Variable(_ad.Variable):
+    """``tf.Variable(initial_value, trainable=True, name=None, dtype=None)``: lossgrad's
+    :class:`~lossgrad.autodiff.Variable`, with Python data converted as TensorFlow converts it."""
+
+    __slots__ = ()
+
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None):
+        super().__init__(as_tensor(initial_value, dtype), trainable=trainable, name=name)
+
+
+def gradients(ys, xs, grad_ys=None):
+    """``tf.gradients(ys, xs, grad_ys=None)`` (TensorFlow 1's graph-mode call): ∂(Σ ys)/∂x for
+    each x in ``xs`` as a list, None for an x that ``ys`` does not depend on."""
+    xs = list(xs) if isinstance(xs, (list, tuple)) else [xs]
+    return GradientTape().gradient(ys, xs, output_gradients=grad_ys)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False) -> Tensor:
+    """``tf.matmul(a, b, transpose_a=False, transpose_b=False)``: a @ b over the last two axes."""
+    a, b = _tensor(a), _tensor(b)
+    return (a.swapaxes(-1, -2) if transpose_a else a) @ (b.swapaxes(-1, -2) if transpose_b else b)
+
+
+def one_hot(indices, depth, dtype="float32") -> Tensor:
     """``tf.one_hot(indices, depth, dtype=tf.float32)``: one-hot rows on a new last axis. TF gives
     an all-zero row for an index outside [0, depth); lossgrad raises LabelRangeError instead."""
-    return numerics.one_hot(as_tensor(indices), depth, dtype=np.dtype(dtype))
+    return Tensor(numerics.one_hot(as_tensor(indices), depth, dtype=np.dtype(dtype)))
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False):
-    """``tf.reduce_mean(input_tensor, axis=None, keepdims=False)``. Of a loss's LossResult: the
-    mean of its values over ``axis`` with the gradient to match (``keepdims`` is not taken)."""
+    """``tf.reduce_mean(input_tensor, axis=None, keepdims=False)``: a Tensor on the graph. Of a
+    loss's LossResult: the mean of its values over ``axis`` with the gradient to match
+    (``keepdims`` is not taken)."""
     if isinstance(input_tensor, LossResult):
         _refuse_keepdims(keepdims)
         return mean_then_reduce(input_tensor, axis, name="tf.reduce_mean")
-    return np.mean(as_tensor(input_tensor), axis=axis, keepdims=keepdims)
+    return _ad.mean(_tensor(input_tensor), axis=axis, keepdims=keepdims)
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=False):
-    """``tf.reduce_sum(input_tensor, axis=None, keepdims=False)``. Of a loss's LossResult: the sum
-    of all its values with the gradient to match (``axis`` None and no ``keepdims`` only)."""
+    """``tf.reduce_sum(input_tensor, axis=None, keepdims=False)``: a Tensor on the graph. Of a
+    loss's LossResult: the sum of all its values with the gradient to match (``axis`` None and no
+    ``keepdims`` only)."""
     if isinstance(input_tensor, LossResult):
         _refuse_keepdims(keepdims)
         if axis is not None:
             raise OptionError("tf.reduce_sum of a LossResult sums every value: pass axis=None")
         return mean_then_reduce(input_tensor, (), reduction="sum", name="tf.reduce_sum")
-    return np.sum(as_tensor(input_tensor), axis=axis, keepdims=keepdims)
+    return _ad.sum(_tensor(input_tensor), axis=axis, keepdims=keepdims)
 
 
 def _refuse_keepdims(keepdims) -> None:
@@ -83,20 +126,24 @@ def _refuse_keepdims(keepdims) -> None:
         raise OptionError("keepdims=True is not taken for a LossResult: its value is reduced")
 
 
-def log(x):
+def log(x) -> Tensor:
     """``tf.math.log(x)`` (TensorFlow 1's ``tf.log``, which seed 001 calls)."""
-    return np.log(as_tensor(x))
+    return _ad.log(_tensor(x))
 
 
-def softmax(logits, axis=None):
+def softmax(logits, axis=None) -> Tensor:
     """``tf.nn.softmax(logits, axis=None)``: the softmax along ``axis`` (the last when None)."""
-    return numerics.softmax(as_tensor(logits), axis=-1 if axis is None else axis)
+    return _ad.softmax(_tensor(logits), axis=-1 if axis is None else axis)
 
 
 # ---------------------------------------------------------------------------------------------
 # tf.nn losses: per-example values (reduction "none"), gradients with respect to the logits
 
+#: Tensor logits give a Tensor on the graph (the loss's gradient as its backward).
+_on_logits = functools.partial(_ad.tensor_aware, prediction="logits")
 
+
+@_on_logits
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
     """``tf.nn.softmax_cross_entropy_with_logits(labels, logits, axis=-1)``: −Σ y·log softmax(x)
     along ``axis``, per example."""
@@ -104,6 +151,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
                                          reduction="none")
 
 
+@_on_logits
 def sparse_softmax_cross_entropy_with_logits(labels, logits):
     """``tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)``: lse(x) − x_y per
     example, classes on the last axis."""
@@ -111,12 +159,14 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
                                                 reduction="none")
 
 
+@_on_logits
 def sigmoid_cross_entropy_with_logits(labels, logits):
     """``tf.nn.sigmoid_cross_entropy_with_logits(labels, logits)``: elementwise binary CE."""
     return _losses.sigmoid_binary_cross_entropy(as_tensor(logits), as_tensor(labels),
                                                 reduction="none")
 
 
+@_on_logits
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight):
     """``tf.nn.weighted_cross_entropy_with_logits(labels, logits, pos_weight)``: elementwise binary
     CE with the positive term weighted by ``pos_weight`` (a scalar or one per last-axis entry)."""
@@ -131,10 +181,34 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight):
 #: ``tf.nn``.
 nn = namespace(softmax, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits,
                sigmoid_cross_entropy_with_logits, weighted_cross_entropy_with_logits)
-#: ``tf.losses``: Keras's loss functions and classes, as in TensorFlow 2 (``tf.losses.MSE`` too).
-losses = namespace(**{name: getattr(_keras, name) for name in _keras.__all__})
-#: ``tf.keras``: ``tf.keras.losses.X`` is :mod:`lossgrad.compat.keras`'s X.
-keras = namespace(losses=_keras)
+
+
+def _on_tensors(keras_loss):
+    """A compat.keras loss function or class whose calls also take Tensors (``y_pred`` gets the
+    gradient); calls on arrays are unchanged."""
+    if not isinstance(keras_loss, type):
+        return _ad.tensor_aware(keras_loss, prediction="y_pred")
+    call = _ad.tensor_aware(keras_loss.__call__, prediction="y_pred", name=keras_loss.__name__,
+                            axis=lambda arguments: arguments["self"].options.get("axis"))
+    return type(keras_loss.__name__, (keras_loss,),
+                {"__call__": call, "__doc__": keras_loss.__doc__, "__module__": __name__})
+
+
+def _keras_losses() -> dict:
+    """Every compat.keras name, Tensor-aware; aliases (MSE, mse) stay one object."""
+    wrapped = {}
+    for name in _keras.__all__:
+        keras_loss = getattr(_keras, name)
+        if id(keras_loss) not in wrapped:
+            wrapped[id(keras_loss)] = _on_tensors(keras_loss)
+    return {name: wrapped[id(getattr(_keras, name))] for name in _keras.__all__}
+
+
+#: ``tf.losses``: Keras's loss functions and classes, as in TensorFlow 2 (``tf.losses.MSE`` too),
+#: taking Tensors as well as arrays.
+losses = namespace(**_keras_losses())
+#: ``tf.keras``: ``tf.keras.losses.X`` is ``tf.losses.X``.
+keras = namespace(losses=losses)
 #: ``tf.math``.
 math = namespace(log, softmax)
 
@@ -154,11 +228,11 @@ class _Random:
         """``tf.random.normal(shape, mean=0.0, stddev=1.0, dtype=tf.float32, seed=None)``; an
         op-level ``seed`` draws from its own generator."""
         rng = self._rng if seed is None else np.random.default_rng(seed)
-        return rng.normal(mean, stddev, size=shape).astype(np.dtype(dtype))
+        return Tensor(rng.normal(mean, stddev, size=shape).astype(np.dtype(dtype)))
 
 
 #: ``tf.random``.
 random = _Random()
 
-__all__ = ["nn", "losses", "keras", "math", "random", "constant", "zeros", "one_hot",
-           "reduce_mean", "reduce_sum"]
+__all__ = ["nn", "losses", "keras", "math", "random", "constant", "zeros", "ones", "one_hot",
+           "reduce_mean", "reduce_sum", "matmul", "Variable", "GradientTape", "gradients"]

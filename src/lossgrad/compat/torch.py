@@ -124,6 +124,26 @@ def mse_loss(input, target, *, reduction="mean"):
                                 reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
 
 
+def l1_loss(input, target, *, reduction="mean"):
+    """``F.l1_loss(input, target, reduction='mean')``: |x − y|."""
+    return losses.absolute_error(as_tensor(input), as_tensor(target),
+                                 reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``F.huber_loss(input, target, reduction='mean', delta=1.0)``: ½e² where |e| < δ,
+    δ(|e| − ½δ) beyond."""
+    return losses.huber(as_tensor(input), as_tensor(target), delta=delta,
+                        reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+    """``F.smooth_l1_loss(input, target, reduction='mean', beta=1.0)``: ½e²/β where |e| < β,
+    |e| − ½β beyond; β = 0 is the L1 loss."""
+    return losses.smooth_l1(as_tensor(input), as_tensor(target), beta=beta,
+                            reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
 def _elementwise(weight, input, reduction) -> dict:
     """PyTorch's elementwise ``weight`` (broadcast against the input, as PyTorch broadcasts it)
     as lossgrad's sample weights, and 'mean' as the mean over every element."""
@@ -136,7 +156,7 @@ def _elementwise(weight, input, reduction) -> dict:
 functional = namespace(cross_entropy, nll_loss, binary_cross_entropy,
                        binary_cross_entropy_with_logits, multi_margin_loss, multilabel_margin_loss,
                        multilabel_soft_margin_loss, soft_margin_loss, hinge_embedding_loss,
-                       mse_loss)
+                       mse_loss, l1_loss, huber_loss, smooth_l1_loss)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,10 +266,38 @@ class MSELoss(TorchLoss):
         super().__init__(reduction=reduction)
 
 
+class L1Loss(TorchLoss):
+    """``torch.nn.L1Loss(reduction='mean')``."""
+
+    function = staticmethod(l1_loss)
+
+    def __init__(self, *, reduction="mean"):
+        super().__init__(reduction=reduction)
+
+
+class HuberLoss(TorchLoss):
+    """``torch.nn.HuberLoss(reduction='mean', delta=1.0)``."""
+
+    function = staticmethod(huber_loss)
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction, delta=delta)
+
+
+class SmoothL1Loss(TorchLoss):
+    """``torch.nn.SmoothL1Loss(reduction='mean', beta=1.0)``."""
+
+    function = staticmethod(smooth_l1_loss)
+
+    def __init__(self, *, reduction="mean", beta=1.0):
+        super().__init__(reduction=reduction, beta=beta)
+
+
 __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
     "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss", "HingeEmbeddingLoss",
-    "MSELoss", "functional", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "multi_margin_loss", "multilabel_margin_loss",
-    "multilabel_soft_margin_loss", "soft_margin_loss", "hinge_embedding_loss", "mse_loss",
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "functional", "cross_entropy", "nll_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "hinge_embedding_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
 ]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
 
 from ..errors import OptionError
 from .files import Split
@@ -26,6 +24,10 @@ def load_digits(test_size: float = 0.2, seed: int = 0) -> Split:
     if not 0 < test_size < 1:
         raise OptionError(f"test_size must be a fraction strictly between 0 and 1, got "
                           f"{test_size!r}")
+    # Imported here: scikit-learn takes seconds to import, and only this loader needs it.
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+
     digits = datasets.load_digits()
     labels = digits.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(

@@ -16,7 +16,9 @@ from .focal import (binary_focal, categorical_focal, categorical_generalized_cro
 from .margin import (categorical_hinge, hinge, hinge_embedding, multi_margin, multiclass_perceptron,
                      multilabel_margin, multilabel_soft_margin, perceptron, soft_margin,
                      squared_hinge)
-from .regression import squared_error
+from .regression import (absolute_error, huber, log_cosh, mape, msle, quantile, smooth_l1,
+                         squared_error)
+from .sparsemax import binary_sparsemax, multiclass_sparsemax
 # (imports of the other families go here, one line per module)
 
 #: name → (function, aliases). One entry per loss; aliases are the frameworks' spellings. A Keras
@@ -62,6 +64,17 @@ _INDEX = {
     # --- regression (regression.py) ---
     "squared_error": (squared_error, (
         "MeanSquaredError", "mean_squared_error", "mse", "MSELoss", "mse_loss")),
+    "absolute_error": (absolute_error, (
+        "MeanAbsoluteError", "mean_absolute_error", "mae", "L1Loss", "l1_loss")),
+    "huber": (huber, ("Huber", "HuberLoss", "huber_loss")),
+    "smooth_l1": (smooth_l1, ("SmoothL1Loss", "smooth_l1_loss")),
+    "log_cosh": (log_cosh, ("LogCosh", "logcosh")),
+    "mape": (mape, ("MeanAbsolutePercentageError", "mean_absolute_percentage_error")),
+    "msle": (msle, ("MeanSquaredLogarithmicError", "mean_squared_logarithmic_error")),
+    "quantile": (quantile, ("PinballLoss", "pinball_loss", "pinball")),
+    # --- sparsemax (sparsemax.py) ---
+    "multiclass_sparsemax": (multiclass_sparsemax, ("multiclass_sparsemax_loss",)),
+    "binary_sparsemax": (binary_sparsemax, ("sparsemax_loss",)),
 }
 
 NAMES: tuple[str, ...] = tuple(_INDEX)

@@ -1,11 +1,12 @@
 """The loss contract: what every loss returns, how it is reduced and weighted, how inputs are checked.
 
-A loss is written as a *body*: a function that receives validated arrays (class axis last, in the
-compute dtype) and returns :class:`Parts` — the unreduced value and ∂value[i]/∂prediction[i],
-computed together. The :func:`loss` decorator turns the body into the public function: it converts and
-checks the inputs, moves the class axis, computes float16/bfloat16 in float32, applies
-``sample_weight`` and the reduction, scales the gradient to match, and returns a :class:`LossResult`.
-Weighting, masking and reduction live here and nowhere else.
+A loss is written as a *body*: a function that receives its inputs (the prediction validated,
+class axis last, in the compute dtype) and returns :class:`Parts` — the unreduced value and the
+gradient of each value entry with respect to each differentiable input, computed together. The
+:func:`loss` decorator turns the body into the public function: it binds and checks the inputs,
+moves the class axis, computes float16/bfloat16 in float32, applies ``sample_weight`` and the
+reduction, scales every gradient to match, sums a broadcast input's gradient down to its shape, and
+returns a :class:`LossResult`. Weighting, masking and reduction live here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,17 +14,29 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 
+from ..autodiff.bridge import loss_on_tensors
+from ..autodiff.tensor import Tensor
 from ..errors import DomainError, DTypeError, LabelRangeError, OptionError, ShapeError
 
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 CONVENTIONS = ("exact", "keras", "torch")
 EMPTY_POLICIES = ("nan", "zero")
+#: What a loss's value is: one per prediction entry, one per row along a class axis, or one per
+#: sample (entry of the first axis).
+KINDS = ("elementwise", "rows", "per_sample")
+#: Reductions a loss may accept beyond the common four (``@loss(reductions=…)``), each with the line
+#: the decorator adds to the docstrings of the losses that have it.
+EXTRA_REDUCTIONS = {
+    "batchmean": '"batchmean" = Σ wℓ / N with N the batch size, the value\'s first axis '
+                 "(PyTorch's KLDivLoss divides by input.size(0)); N = 0 follows ``empty``.",
+}
 
 #: Shared by every loss; the decorator appends it to each docstring so it is written once.
 COMMON_ARGUMENTS = """
@@ -33,14 +46,17 @@ Common arguments (every loss):
         Σ wℓ / (number of non-ignored entries) (Keras's default).
     sample_weight: weights of the value's shape, of a leading part of it (one per sample), or a
         scalar; finite and ≥ 0.
-    empty: what "mean" and "sum_over_batch_size" return when their divisor is 0 (every entry
-        ignored or weighted 0, or an empty batch): "nan" (PyTorch) or "zero" (Keras). The gradient
-        is all zeros either way.
-    grad: False skips the gradient work (``result.grad`` is None).
-    check_finite: True raises DomainError at the first NaN/inf input instead of propagating it.
+    empty: what a reduction that divides returns when its divisor is 0 (every entry ignored or
+        weighted 0, or an empty batch): "nan" (PyTorch) or "zero" (Keras). The gradient is all
+        zeros either way.
+    grad: False skips the gradient work (``result.grad`` is None, ``result.grads`` empty).
+    check_finite: True raises DomainError at the first NaN/inf entry of any floating input instead
+        of propagating it.
 
 Returns a LossResult: ``.value`` (NumPy array, 0-d when reduced), ``.grad`` = ∂ value.sum() /
-∂ prediction with the prediction's shape and dtype; ``float(result)`` works when reduced.
+∂ prediction with the prediction's shape and dtype; ``.grads`` holds that gradient for every
+differentiable input by argument name, each in its input's shape and dtype; ``float(result)``
+works when reduced.
 """
 
 
@@ -85,8 +101,12 @@ class Parts:
 
     value: the unreduced loss, already including class weights.
     grad: ∂value[i]/∂prediction[i] (prediction's shape, class axis last), or None when not asked.
-        A body with several differentiable inputs gives a dict, the prediction's first. The
-        decorator scales a fresh buffer in place (inputs and shared buffers are copied first).
+        A body with several differentiable inputs gives a dict keyed by input name, the
+        prediction's first. Each gradient is laid out as the value followed by any trailing axes
+        (the class axis, a per-sample loss's feature axes); for an input with fewer or size-1 axes
+        it is the gradient of the broadcast input, which the decorator sums down to the input's
+        shape. The decorator scales a fresh buffer in place (inputs and shared buffers are copied
+        first).
     norm: the weight of each entry in the "mean" divisor (class weight of its label, 0 where
         ignored); None means 1 for every valid entry.
     valid: False where an entry is ignored; None means every entry counts.
@@ -310,7 +330,7 @@ def class_weights(class_weight, num_classes: int, *, loss: str, dtype) -> np.nda
 def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, empty: str):
     """Apply weights and the reduction; return (value, factor) where grad·factor is the final grad.
 
-    ``factor`` has the value's shape; a row loss broadcasts it over the class axis.
+    ``factor`` has the value's shape; it broadcasts over a gradient's trailing (class) axes.
     """
     v = parts.value
     w = np.ones_like(v) if sample_weight is None else np.broadcast_to(sample_weight, v.shape)
@@ -321,6 +341,8 @@ def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, em
     if reduction == "mean":
         norm = parts.norm if parts.norm is not None else parts.valid
         denom = np.sum(w) if norm is None else np.sum(w * norm)
+    elif reduction == "batchmean":
+        denom = v.shape[0] if v.ndim else 1  # a 0-d value is one sample
     else:  # "sum_over_batch_size"
         denom = v.size if parts.valid is None else np.count_nonzero(parts.valid)
     if denom == 0:
@@ -386,115 +408,215 @@ def _axes(axis, ndim: int, name: str) -> tuple[int, ...]:
 
 def _spread(grad: np.ndarray, per_entry: np.ndarray, value_shape: tuple, name: str) -> np.ndarray:
     """grad times each entry's factor, broadcast over the gradient's trailing (class) axes."""
+    factor = _per_entry(per_entry, grad, value_shape, name)
+    return (grad * factor).astype(grad.dtype, copy=False)
+
+
+def _per_entry(factor: np.ndarray, grad: np.ndarray, value_shape: tuple, name: str) -> np.ndarray:
+    """``factor`` (one per value entry) shaped to broadcast over ``grad``'s trailing axes."""
     if grad.shape[: len(value_shape)] != value_shape:
         raise ShapeError(
             f"{name}: a gradient of shape {grad.shape} does not start with the value's shape "
-            f"{value_shape}; compute the loss with its class axis last before averaging it"
+            f"{value_shape}; lay gradients out as the value followed by any trailing axes, with "
+            "the class axis last"
         )
-    factor = per_entry.reshape(per_entry.shape + (1,) * (grad.ndim - per_entry.ndim))
-    return (grad * factor).astype(grad.dtype, copy=False)
+    return factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
 
 
 # ---------------------------------------------------------------------------------------------
 # the decorator
 
 
-def loss(*, rows: bool) -> Callable:
+def loss(*, kind: str, reductions: tuple[str, ...] = ()) -> Callable:
     """Turn a loss body into its public function (see the module docstring).
 
-    rows: True for losses along a class axis (value drops that axis; the public function takes
-        ``axis``); False for elementwise losses (value has the prediction's shape).
+    kind: what the value is, one of KINDS —
+        "elementwise": one value per prediction entry (the prediction's shape);
+        "rows": one value per row along a class axis, which the value drops; the public function
+            takes ``axis`` and the body sees the class axis last;
+        "per_sample": one value per entry of the prediction's first axis (shape (N,)); sample
+            weights and the reduction factor broadcast over each gradient's trailing axes.
+        Elementwise and per-sample losses refuse ``axis`` (a body may name its own axis option).
+    reductions: the reductions this loss takes beyond the common four (keys of EXTRA_REDUCTIONS).
 
-    The body is called as ``body(prediction, target, ctx, **options)`` with the prediction as a
-    floating array in the compute dtype with the class axis last, and the target as given (the body
-    converts it: labels, dense targets, …, with the helpers above). For a row loss a dense target of
-    the prediction's shape is moved to class-last before the body sees it.
+    Every body parameter before ``ctx`` is an input, in order; the public function takes them
+    positionally or by name. The first is the prediction, given to the body as a floating array in
+    the compute dtype. The others are given as passed, and the body converts them with the helpers
+    above (labels, dense targets, …); for a row loss every input of the prediction's shape is moved
+    class-last like the prediction, and its gradient moved back. The parameters after ``ctx`` are
+    the loss's options. The body is called as ``body(*inputs, ctx, **options)``.
     """
+    check_option("kind", kind, KINDS)
+    for extra in reductions:
+        check_option("reductions", extra, tuple(EXTRA_REDUCTIONS))
+    valid = REDUCTIONS + tuple(reductions)
+
     def decorate(body: Callable) -> Callable:
         name = body.__name__
         sig = inspect.signature(body)
         params = list(sig.parameters.values())
-        pred_name, target_name = params[0].name, params[1].name
+        at = [p.name for p in params].index("ctx")
+        inputs = inspect.Signature(params[:at])
+        first = params[0].name
 
         @functools.wraps(body)
-        def public(prediction, target, *, reduction="mean", sample_weight=None, axis=-1,
-                   empty="nan", grad=True, check_finite=False, validate=True, **options):
-            check_option("reduction", reduction, REDUCTIONS)
+        def public(*args, **kwargs):
+            # A Tensor input puts the loss on the engine's graph, its VJP this closed form.
+            if any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
+                return loss_on_tensors(public, args, kwargs)
+            return compute(*args, **kwargs)
+
+        def compute(*args, reduction="mean", sample_weight=None, axis=-1, empty="nan", grad=True,
+                    check_finite=False, validate=True, **options):
+            check_option("reduction", reduction, valid)
             check_option("empty", empty, EMPTY_POLICIES)
-            pred = as_floats(prediction, pred_name)
+            given = _bind(inputs, args, options, name)
+            pred = as_floats(given[first], first)
             dtype = pred.dtype
-            work = compute_dtype(dtype, pred_name)
-            pred = pred.astype(work, copy=False)
-            if rows:
-                pred, target, axis = _class_axis_last(pred, target, axis, name, pred_name)
-            elif axis != -1:
-                raise OptionError(f"{name} works entry by entry and takes no axis (got "
-                                  f"axis={axis!r}); reduce the result instead")
+            work = compute_dtype(dtype, first)
+            arrays = {**given, first: pred.astype(work, copy=False)}
             if check_finite:
-                _check_inputs_finite(pred, target, name, pred_name, target_name)
+                _check_inputs_finite(arrays, name)
+            arrays, moved, axis = _layout(kind, arrays, axis, name)
             ctx = Context(name=name, dtype=dtype, want_grad=bool(grad), validate=bool(validate))
             with np.errstate(all="ignore"):
-                parts = body(pred, target, ctx, **options)
+                parts = body(*arrays.values(), ctx, **options)
                 sw = None if sample_weight is None else as_weights(
                     sample_weight, parts.value.shape, name="sample_weight", loss=name, dtype=work)
                 value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
-                grads = _scale_grads(parts.grad, factor, rows, axis, dtype, pred_name,
-                                     inputs=(pred, target))
-            aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
-            return LossResult(
-                value=np.asarray(value).astype(dtype, copy=False),
-                grad=grads.get(pred_name), grads=grads, aux=aux,
-            )
+                grads = _finish_grads(parts.grad, factor, arrays, given, moved, axis, dtype, name)
+                # Inside errstate: a float32 value beyond float16's range becomes inf, silently.
+                aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
+                value = np.asarray(value).astype(dtype, copy=False)
+            return LossResult(value=value, grad=grads.get(first), grads=grads, aux=aux)
 
         common = [
             inspect.Parameter("reduction", inspect.Parameter.KEYWORD_ONLY, default="mean"),
             inspect.Parameter("sample_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
         ]
-        if rows:
+        if kind == "rows":
             common.append(inspect.Parameter("axis", inspect.Parameter.KEYWORD_ONLY, default=-1))
         common += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d) for n, d in
                    (("empty", "nan"), ("grad", True), ("check_finite", False), ("validate", True))]
-        public.__signature__ = sig.replace(parameters=params[:2] + params[3:] + common)
-        public.__doc__ = (body.__doc__ or "").rstrip() + "\n" + COMMON_ARGUMENTS
+        public.__signature__ = sig.replace(parameters=params[:at] + params[at + 1:] + common)
+        public.__doc__ = ((body.__doc__ or "").rstrip() + "\n" + COMMON_ARGUMENTS
+                          + _reductions_doc(reductions))
         public.body = body
-        public.rows = rows
+        public.kind = kind
+        public.rows = kind == "rows"  # the command line's input makers read it
+        public.inputs = tuple(inputs.parameters)
+        public.reductions = valid
         return public
 
     return decorate
 
 
-def _class_axis_last(pred, target, axis, name, pred_name):
+def _reductions_doc(reductions) -> str:
+    """The docstring lines of a loss's extra reductions (none for most losses)."""
+    if not reductions:
+        return ""
+    lines = [textwrap.fill(EXTRA_REDUCTIONS[r], 96, initial_indent="    ",
+                           subsequent_indent="        ") for r in reductions]
+    return "\nReductions of this loss beyond the common four:\n" + "\n".join(lines) + "\n"
+
+
+def _bind(inputs: inspect.Signature, args: tuple, named: dict, loss: str) -> dict:
+    """The inputs by name, from ``args`` and the entries of ``named`` that name an input (taken
+    out of ``named``, which keeps the options)."""
+    picked = {k: named.pop(k) for k in list(named) if k in inputs.parameters}
+    try:
+        bound = inputs.bind(*args, **picked)
+    except TypeError as error:
+        raise TypeError(f"{loss}(): {error}; its inputs are "
+                        f"{', '.join(inputs.parameters)}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _layout(kind: str, arrays: dict, axis, name: str):
+    """The inputs as the body sees them, the names of those moved class-last, and the class axis."""
+    first, pred = next(iter(arrays.items()))
+    if kind == "rows":
+        return _class_axis_last(arrays, axis, name)
+    if axis != -1:
+        what = "works entry by entry" if kind == "elementwise" else "gives one value per sample"
+        raise OptionError(f"{name} {what} and takes no axis (got axis={axis!r}); reduce the "
+                          "result instead")
+    if kind == "per_sample" and pred.ndim == 0:
+        raise ShapeError(f"{name}: {first} needs a first (sample) axis, got a scalar")
+    return arrays, set(), axis
+
+
+def _class_axis_last(arrays: dict, axis, name: str):
+    first, pred = next(iter(arrays.items()))
     if pred.ndim == 0:
-        raise ShapeError(f"{name}: {pred_name} needs a class axis, got a scalar")
+        raise ShapeError(f"{name}: {first} needs a class axis, got a scalar")
     if not isinstance(axis, (int, np.integer)) or not -pred.ndim <= axis < pred.ndim:
-        raise OptionError(f"{name}: axis={axis!r} is not an axis of {pred_name} with shape {pred.shape}")
+        raise OptionError(f"{name}: axis={axis!r} is not an axis of {first} with shape {pred.shape}")
     axis = int(axis) % pred.ndim
     if pred.shape[axis] == 0:
-        raise ShapeError(f"{name}: {pred_name} of shape {pred.shape} has no classes on axis {axis}")
-    target = target if isinstance(target, np.ndarray) else np.asarray(target)
-    if target.shape == pred.shape:
-        target = np.moveaxis(target, axis, -1)
-    return np.moveaxis(pred, axis, -1), target, axis
+        raise ShapeError(f"{name}: {first} of shape {pred.shape} has no classes on axis {axis}")
+    moved = {k for k, x in arrays.items() if k == first or np.shape(x) == pred.shape}
+    return ({k: np.moveaxis(np.asarray(x), axis, -1) if k in moved else x
+             for k, x in arrays.items()}, moved, axis)
 
 
-def _check_inputs_finite(pred, target, name, pred_name, target_name):
-    check_finite(pred, pred_name, name)
-    if target.dtype.kind == "f":
-        check_finite(target, target_name, name)
+def _floating(x) -> np.ndarray | None:
+    """x as an array when it holds floating numbers (bfloat16 included), else None."""
+    a = np.asarray(x)
+    return a if a.dtype.kind == "f" or a.dtype == _bfloat16() else None
 
 
-def _scale_grads(grad, factor, rows, axis, dtype, pred_name, inputs) -> dict:
+def _check_inputs_finite(arrays: dict, name: str) -> None:
+    for key, x in arrays.items():
+        a = _floating(x)
+        if a is not None:
+            check_finite(a, key, name)
+
+
+def _finish_grads(grad, factor, arrays, given, moved, axis, dtype, name) -> dict:
+    """Each body gradient times the reduction factor, summed down to its input's shape, moved
+    back to the caller's layout, in its input's dtype (the prediction's: the caller's dtype)."""
     if grad is None:
         return {}
-    grads = grad if isinstance(grad, dict) else {pred_name: grad}
+    first = next(iter(arrays))
+    grads = grad if isinstance(grad, dict) else {first: grad}
+    keep = (*arrays.values(), *given.values())
     out = {}
     for key, g in grads.items():
-        f = factor[..., None] if rows else factor
-        g = _times_factor(np.asarray(g), f, keep=(*inputs, *out.values()))
-        if rows:
+        g = np.asarray(g)
+        others = [h for k, h in grads.items() if k != key]
+        g = _times_factor(g, _per_entry(factor, g, factor.shape, name), keep=(*keep, *others))
+        g = _unbroadcast(g, np.shape(arrays[key]), name, key)
+        if key in moved:
             g = np.moveaxis(g, -1, axis)
-        out[key] = np.ascontiguousarray(g).astype(dtype, copy=False)
+        held = None if key == first else _floating(given[key])
+        # Not np.ascontiguousarray: it turns the gradient of a 0-d input into shape (1,).
+        out[key] = np.asarray(g, order="C").astype(dtype if held is None else held.dtype,
+                                                   copy=False)
     return out
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple, name: str, key: str) -> np.ndarray:
+    """g summed down to ``shape``: over the trailing axes ``shape`` lacks, and over the axes where
+    it has size 1.
+
+    An input with fewer axes lines up with the gradient's leading axes (the sample axis first), as
+    ``sample_weight`` does and as PyTorch's GaussianNLLLoss takes var of shape (N,) against (N, D);
+    not with the trailing ones as in NumPy broadcasting.
+    """
+    if g.shape == shape:
+        return g
+    lead = g.shape[: len(shape)]
+    if len(shape) > g.ndim or any(s not in (1, n) for s, n in zip(shape, lead)):
+        raise ShapeError(
+            f"{name}: {key} of shape {shape} does not line up with the shape {g.shape} the loss "
+            "broadcasts it to; an input with fewer axes matches the leading ones and may have "
+            "size 1 where it is shared, e.g. (N,) or (N, 1) against (N, D)"
+        )
+    g = np.sum(g, axis=tuple(range(len(shape), g.ndim)))
+    return np.sum(g, axis=tuple(i for i, (s, n) in enumerate(zip(shape, lead)) if s != n),
+                  keepdims=True)
 
 
 def _times_factor(g: np.ndarray, f: np.ndarray, keep) -> np.ndarray:

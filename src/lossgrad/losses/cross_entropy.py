@@ -99,7 +99,7 @@ def _finish_logits(value, grad, dz, lse, return_lse):
 # softmax cross-entropy on logits
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_weight=None,
                           z_loss=0.0, softcap=None, convention="exact", return_lse=False):
     """Cross-entropy between a distribution over classes and softmax(logits).
@@ -155,7 +155,7 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
     return Parts(value, grad, aux=aux)
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, class_weight=None,
                                  ignore_index=None, z_loss=0.0, softcap=None, convention="exact",
                                  return_lse=False):
@@ -387,7 +387,7 @@ def _slope(c, s, passes=None):
 # categorical cross-entropy on probabilities
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def categorical_cross_entropy(probs, targets, ctx, *, label_smoothing=0.0, class_weight=None,
                               convention="exact"):
     """Cross-entropy between a target distribution and predicted probabilities.
@@ -474,7 +474,7 @@ def _keras_categorical(p, u, ctx):
 # sparse categorical cross-entropy on probabilities
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def sparse_categorical_cross_entropy(probs, labels, ctx, *, label_smoothing=0.0, class_weight=None,
                                      ignore_index=None, convention="exact"):
     """Cross-entropy of integer class labels under predicted probabilities; no one-hot is built.
@@ -599,7 +599,7 @@ def _binary_targets(targets, prediction, ctx, label_smoothing):
     return _smooth(y, label_smoothing, 2)
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def binary_cross_entropy(probs, targets, ctx, *, label_smoothing=0.0, convention="exact"):
     """Binary cross-entropy of predicted probabilities, entry by entry.
 
@@ -651,7 +651,7 @@ def binary_cross_entropy(probs, targets, ctx, *, label_smoothing=0.0, convention
     return Parts(value, grad)
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label_smoothing=0.0):
     """Binary cross-entropy of sigmoid(logits), entry by entry, with an optional positive weight.
 
@@ -710,7 +710,7 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
 # negative log-likelihood of log-probabilities
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def nll(log_probs, labels, ctx, *, class_weight=None, ignore_index=None):
     """Negative log-likelihood of integer class labels under given log-probabilities.
 

@@ -45,7 +45,7 @@ PROBABILITY_CONVENTIONS = ("exact", "keras")
 # sigmoid / binary focal
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def sigmoid_focal(logits, targets, ctx, *, gamma=2.0, alpha=None, label_smoothing=0.0,
                   convention="exact"):
     """Focal loss of binary targets under sigmoid(logits), elementwise (Lin et al., 2017).
@@ -101,7 +101,7 @@ def sigmoid_focal(logits, targets, ctx, *, gamma=2.0, alpha=None, label_smoothin
     return _balanced(value, grad, _balance(alpha, y))
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def binary_focal(probs, targets, ctx, *, gamma=2.0, alpha=None, label_smoothing=0.0,
                  convention="exact"):
     """Focal loss of binary targets under probabilities, elementwise.
@@ -195,7 +195,7 @@ def _balance(alpha, y):
 # softmax / categorical focal
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def softmax_focal(logits, targets, ctx, *, gamma=2.0, alpha=None, label_smoothing=0.0,
                   convention="exact"):
     """Focal loss of class targets under softmax(logits): every class term reweighted by (1−p_c)^γ.
@@ -246,7 +246,7 @@ def softmax_focal(logits, targets, ctx, *, gamma=2.0, alpha=None, label_smoothin
     return Parts(value, None if g is None else _softmax_chain(parts[0], parts[2], g))
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def categorical_focal(probs, targets, ctx, *, gamma=2.0, alpha=None, label_smoothing=0.0,
                       convention="exact"):
     """Focal loss of class targets under probabilities (Keras's default ``from_logits=False``).
@@ -326,7 +326,7 @@ def _keras_categorical_focal(p, targets, alpha, gamma, smoothing, ctx):
 # poly-1 and generalized cross-entropy
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def poly1_cross_entropy(logits, targets, ctx, *, epsilon=2.0):
     """Poly-1 loss: the cross-entropy plus ε times the first polynomial term (Leng et al., 2022).
 
@@ -370,7 +370,7 @@ def _poly1_terms(p, logp, u, *, epsilon):
     return epsilon * u - logp, -1 - epsilon * p
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def categorical_generalized_cross_entropy(probs, targets, ctx, *, q=0.5):
     """Generalized cross-entropy of probabilities (Zhang & Sabuncu, 2018), robust to noisy labels.
 

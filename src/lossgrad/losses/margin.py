@@ -167,7 +167,7 @@ def _poison_rows(value, grad, rows):
 # binary (elementwise) losses
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def hinge(prediction, targets, ctx, *, convention="exact"):
     """Hinge loss of a real score against a ±1 target.
 
@@ -197,7 +197,7 @@ def hinge(prediction, targets, ctx, *, convention="exact"):
     return Parts(*_ramp(1 - y * prediction, -y, _SPLIT, ctx.want_grad))
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def squared_hinge(prediction, targets, ctx, *, convention="exact"):
     """Squared hinge loss of a real score against a ±1 target.
 
@@ -224,7 +224,7 @@ def squared_hinge(prediction, targets, ctx, *, convention="exact"):
     return Parts(ramp * ramp, -2 * y * ramp if ctx.want_grad else None)
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def perceptron(prediction, targets, ctx):
     """Perceptron loss of a real score against a ±1 target.
 
@@ -248,7 +248,7 @@ def perceptron(prediction, targets, ctx):
     return Parts(*_ramp(-y * prediction, -y, _SPLIT, ctx.want_grad))
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def soft_margin(prediction, targets, ctx):
     """Soft-margin (logistic) loss of a real score against a ±1 target.
 
@@ -275,7 +275,7 @@ def soft_margin(prediction, targets, ctx):
     return Parts(softplus(m), -y * sigmoid(m) if ctx.want_grad else None)
 
 
-@loss(rows=False)
+@loss(kind="elementwise")
 def hinge_embedding(prediction, targets, ctx, *, margin=1.0):
     """Hinge embedding loss: the prediction (a distance) itself for similar pairs, a margin ramp for
     dissimilar ones.
@@ -310,7 +310,7 @@ def hinge_embedding(prediction, targets, ctx, *, margin=1.0):
 # multiclass and multilabel (row) losses
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def categorical_hinge(prediction, targets, ctx, *, convention="exact"):
     """Crammer–Singer multiclass hinge: the true class's score must beat every other by 1.
 
@@ -353,7 +353,7 @@ def categorical_hinge(prediction, targets, ctx, *, convention="exact"):
     return _poison_rows(value, grad, nan_rows)
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def multiclass_perceptron(prediction, targets, ctx):
     """Multiclass perceptron loss: how far the best score is above the true class's.
 
@@ -382,7 +382,7 @@ def multiclass_perceptron(prediction, targets, ctx):
     return _poison_rows(value, grad, nan_rows)
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def multi_margin(prediction, labels, ctx, *, p=1, margin=1.0, class_weight=None):
     """Weston–Watkins multiclass margin: every other class's score must stay ``margin`` below the
     true class's.
@@ -471,7 +471,7 @@ def _target_sets(labels, prediction, ctx) -> np.ndarray:
     return counts > 0
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def multilabel_margin(prediction, labels, ctx):
     """Multilabel margin: every target class's score must beat every non-target class's by 1.
 
@@ -511,7 +511,7 @@ def multilabel_margin(prediction, labels, ctx):
     return Parts(value, np.sum(active, axis=-2) - np.sum(active, axis=-1))
 
 
-@loss(rows=True)
+@loss(kind="rows")
 def multilabel_soft_margin(logits, targets, ctx, *, class_weight=None):
     """Multilabel soft margin: the mean over classes of the sigmoid cross-entropy of each label.
 
