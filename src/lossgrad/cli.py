@@ -5,6 +5,8 @@ Commands:
     demo            the seed documents reproduced with lossgrad, next to the numbers they print
     check NAME      the loss's closed-form gradient against central differences (--all: every
                     registered loss)
+    train           train a model into a run folder (default: LeNet-5 on the bundled digits)
+    evaluate RUN    a saved run's model on its test split
 
 Every :class:`~lossgrad.errors.LossgradError` ends the command with a one-line message and the exit
 code of its class (:data:`EXIT_CODES`); a traceback is printed only with ``--debug``.
@@ -36,6 +38,7 @@ from .errors import (
 )
 from .losses.core import COMMON_ARGUMENTS, REDUCTIONS
 from .numerics import log_softmax, one_hot, softmax, softmax_jacobian
+from .train import recipe
 
 # ---------------------------------------------------------------------------------------------
 # exit codes
@@ -59,11 +62,24 @@ EXIT_CODES: dict[type[LossgradError], int] = {
 }
 
 
+#: Errors of the operating system, with sysexits.h's codes: a missing input file (a data set,
+#: a checkpoint) is EX_NOINPUT, any other failure to read or write (a full disk, no permission)
+#: EX_IOERR.
+OS_EXIT_CODES: dict[type[OSError], int] = {
+    FileNotFoundError: 66,
+    OSError: 74,
+}
+OS_MEANINGS = {FileNotFoundError: "a file or folder to read does not exist (a data set, a run)",
+               OSError: "the system refused to read or write a file (permissions, a full disk, …)"}
+
+
 def exit_code(error: BaseException) -> int:
-    """The exit code of an exception: its nearest class in EXIT_CODES, else INTERNAL."""
+    """The exit code of an exception: its nearest class in EXIT_CODES or OS_EXIT_CODES, else
+    INTERNAL."""
+    codes = {**EXIT_CODES, **OS_EXIT_CODES}
     for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
+        if cls in codes:
+            return codes[cls]
     return INTERRUPTED if isinstance(error, KeyboardInterrupt) else INTERNAL
 
 
@@ -74,6 +90,7 @@ def exit_code_table() -> list[tuple[int, str, str]]:
              "`lossgrad check`: the closed form and the central differences disagree"),
             (USAGE, "usage error", "the command line is wrong (argparse)")]
     rows += [(code, cls.__name__, _first_line(cls.__doc__)) for cls, code in EXIT_CODES.items()]
+    rows += [(code, cls.__name__, OS_MEANINGS[cls]) for cls, code in OS_EXIT_CODES.items()]
     rows += [(INTERNAL, "internal error", "an exception lossgrad did not raise on purpose (a bug)"),
              (INTERRUPTED, "interrupted", "Ctrl-C"),
              (BROKEN_PIPE, "broken pipe",
@@ -114,6 +131,10 @@ DOMAINS = {
     "log_probs": Domain("log-probabilities", lambda rng, shape, rows: log_softmax(
         rng.normal(size=shape))),
     "prediction": Domain("real", lambda rng, shape, rows: rng.normal(size=shape)),
+    "rates": Domain("rates > 0", lambda rng, shape, rows: rng.uniform(0.1, 3.0, size=shape)),
+    # First inputs that are real numbers under another name (several-input losses, embeddings).
+    **{name: Domain("real", lambda rng, shape, rows: rng.normal(size=shape))
+       for name in ("log_rates", "mean", "x1", "anchor", "embeddings")},
 }
 
 
@@ -250,6 +271,12 @@ def make_inputs(fn, rng: np.random.Generator, shape=(4, 5)):
     NotCovered when the parameter names are not ones check knows, or the loss refuses every kind.
     """
     first, second = parameters(fn)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [n for n, p in inspect.signature(fn).parameters.items()
+                if p.kind in positional and p.default is inspect.Parameter.empty]
+    if len(required) > 2:
+        raise NotCovered(f"{fn.__name__} takes {len(required)} inputs ({', '.join(required)}); "
+                         "check makes two — its gradients are tested by the case table")
     rows = bool(getattr(fn, "rows", False))
     kinds = TARGETS.get((second, rows), ())
     if first not in DOMAINS or not kinds:
@@ -478,6 +505,76 @@ def run_demo(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# lossgrad train / lossgrad evaluate
+
+#: The train options a resumed run may change; the others come from the run's config.json.
+RESUMABLE = ("epochs", "data_path")
+
+
+def run_train(args) -> int:
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    if args.resume is not None:
+        fixed = sorted(set(given) - set(RESUMABLE))
+        if fixed or args.out is not None:
+            raise OptionError(f"--resume continues a run with its own configuration; only "
+                              f"--epochs and --data-path may change, got "
+                              f"{', '.join('--' + n.replace('_', '-') for n in fixed) or '--out'}")
+        folder, config = recipe.saved_config(args.resume, **given)
+    else:
+        folder = recipe.fresh_folder(args.out)
+        config = recipe.Config(**given)
+    result = recipe.train(config, folder, verbose=0 if args.quiet else 1,
+                          resume=args.resume is not None)
+    print(f"test accuracy {result.test['accuracy']:.4f}  test loss {result.test['loss']:.4f}  "
+          f"({result.samples} held-out samples of {result.config.data})")
+    print(f"run folder: {result.folder}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    result = recipe.evaluate_saved(args.path, data_path=args.data_path)
+    print(f"test accuracy {result.test['accuracy']:.4f}  test loss {result.test['loss']:.4f}  "
+          f"({result.samples} held-out samples of {result.config.data}, epoch {result.epoch})")
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text}")
+    return value
+
+
+def _add_train_options(sub: argparse.ArgumentParser) -> None:
+    default = recipe.Config()
+    # Every default is None here: the recipe fills it in, so --resume can tell what was given.
+    sub.add_argument("--model", choices=recipe.MODELS, help=f"({default.model})")
+    sub.add_argument("--data", choices=list(recipe.CLASSES), help=f"({default.data}: bundled)")
+    sub.add_argument("--data-path", metavar="FOLDER",
+                     help="the folder of mnist, fashion-mnist or cifar10's files (default: "
+                          "lossgrad's cache folder)")
+    sub.add_argument("--loss", metavar="NAME",
+                     help=f"any registry name or alias that fits a classifier ({default.loss})")
+    sub.add_argument("--optimizer", choices=list(recipe.OPTIMIZERS), help=f"({default.optimizer})")
+    sub.add_argument("--lr", type=float, help="learning rate (sgd 0.01, adam/adamw 0.001, "
+                                              "rmsprop 0.01)")
+    sub.add_argument("--momentum", type=float, help="sgd (0.9) and rmsprop (0) only")
+    sub.add_argument("--epochs", type=_positive, help=f"({default.epochs})")
+    sub.add_argument("--batch-size", type=_positive, help=f"({default.batch_size})")
+    sub.add_argument("--seed", type=int, help=f"the split, initial weights and shuffling "
+                                              f"({default.seed})")
+    sub.add_argument("--limit", type=_positive, metavar="N",
+                     help="only the first N samples of each split (quick runs)")
+    sub.add_argument("--label-smoothing", type=float, metavar="A",
+                     help=f"for losses that take it ({recipe.LABEL_SMOOTHING})")
+
+
+#: The options of `lossgrad train` that are fields of recipe.Config.
+TRAIN_OPTIONS = ("model", "data", "data_path", "loss", "optimizer", "lr", "momentum", "epochs",
+                 "batch_size", "seed", "limit", "label_smoothing")
+
+
+# ---------------------------------------------------------------------------------------------
 # the parser and main()
 
 
@@ -531,6 +628,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=0, help="seed of the random inputs (0)")
     sub.add_argument("--reduction", choices=REDUCTIONS, default="mean", help="(mean)")
     sub.set_defaults(run=run_check)
+
+    sub = commands.add_parser(
+        "train", parents=[debug], help="train a model into a run folder",
+        description="Train a model and save the run: checkpoint, metrics.csv/json, curves.png, "
+                    "config.json. With no options: LeNet-5 on the bundled digits, softmax "
+                    "cross-entropy with label smoothing 0.1, SGD lr 0.01 momentum 0.9, batch 32. "
+                    "Prints the test accuracy and the run folder.")
+    _add_train_options(sub)
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="FOLDER",
+                       help="the run folder, new or empty (default: runs/<date-time>)")
+    where.add_argument("--resume", metavar="RUN",
+                       help="continue the run in this folder, up to --epochs in all")
+    sub.add_argument("--quiet", action="store_true", help="no progress, only the result")
+    sub.set_defaults(run=run_train)
+
+    sub = commands.add_parser(
+        "evaluate", parents=[debug], help="a saved run's model on its test split",
+        description="Reload a run folder's checkpoint (or a .safetensors checkpoint that "
+                    "`lossgrad train` wrote) and print its loss and accuracy on the test split.")
+    sub.add_argument("path", metavar="RUN_OR_CHECKPOINT")
+    sub.add_argument("--data-path", metavar="FOLDER", help="where the data set's files are now")
+    sub.set_defaults(run=run_evaluate)
     return parser
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from lossgrad import losses
 from lossgrad.compat import keras
-from lossgrad.errors import LossgradError, OptionError
+from lossgrad.errors import LabelRangeError, LossgradError, OptionError, ShapeError
 from lossgrad.losses.core import mean_then_reduce
 
 RNG = np.random.default_rng(1)
@@ -41,6 +41,9 @@ def assert_same(a, b):
     (keras.MeanSquaredLogarithmicError, {"name": "mean_squared_logarithmic_error"}),
     (keras.Huber, {"delta": 1.0, "name": "huber_loss"}),
     (keras.LogCosh, {"name": "log_cosh"}),
+    (keras.KLDivergence, {"name": "kl_divergence"}),
+    (keras.Poisson, {"name": "poisson"}),
+    (keras.CosineSimilarity, {"axis": -1, "name": "cosine_similarity"}),
 ])
 def test_class_defaults_are_keras(cls, defaults):
     params = inspect.signature(cls).parameters
@@ -169,3 +172,84 @@ def test_short_names_and_repr():
     assert keras.msle is keras.MSLE is keras.mean_squared_logarithmic_error
     assert keras.logcosh is keras.log_cosh
     assert repr(keras.Hinge()) == "Hinge(reduction='sum_over_batch_size', name='hinge', dtype=None)"
+
+
+def test_kl_divergence_poisson_and_cosine_similarity():
+    kl = keras.kl_divergence(PROBS[::-1], PROBS)
+    assert_same(kl, losses.categorical_kl_divergence(PROBS, PROBS[::-1], convention="keras",
+                                                     reduction="none"))
+    assert keras.kld is keras.KLD is keras.kl_divergence
+    weighted = keras.KLDivergence(dtype="float64")(PROBS[::-1], PROBS, sample_weight=SW)
+    np.testing.assert_allclose(weighted.value, np.sum(SW * kl.value) / 5)
+    rates = np.exp(LOGITS)
+    per_entry = losses.poisson(rates, BITS, eps=keras.EPSILON, reduction="none")
+    assert_same(keras.poisson(BITS, rates), mean_then_reduce(per_entry))
+    assert_same(keras.Poisson(reduction="sum", dtype="float64")(BITS, rates, sample_weight=SW),
+                mean_then_reduce(per_entry, reduction="sum", sample_weight=SW))
+    cos = keras.CosineSimilarity(axis=0, reduction=None, dtype="float64")(ONE_HOT, LOGITS)
+    assert_same(cos, losses.cosine_similarity(LOGITS, ONE_HOT, axis=0, convention="keras",
+                                              reduction="none"))
+    assert cos.value.shape == (3,)
+
+
+def test_ctc_uses_every_frame_blank_0_and_the_non_zero_labels():
+    logits = RNG.normal(size=(3, 5, 4))
+    y_true = np.array([[1, 2, 0], [3, 3, 0], [2, 0, 0]])
+    expected = losses.softmax_ctc(logits, y_true, [5, 5, 5], [2, 2, 1], reduction="none")
+    assert_same(keras.ctc(y_true, logits), expected)
+    assert_same(keras.CTC(dtype="float64")(y_true.astype(float), logits, sample_weight=SW[:3]),
+                losses.softmax_ctc(logits, y_true, [5, 5, 5], [2, 2, 1], sample_weight=SW[:3],
+                                   reduction="sum_over_batch_size"))
+    assert repr(keras.CTC()) == "CTC(reduction='sum_over_batch_size', name='ctc', dtype=None)"
+
+
+def test_ctc_labels_must_be_padded_with_0_at_the_end():
+    logits = RNG.normal(size=(2, 5, 4))
+    with pytest.raises(LabelRangeError, match="is the blank"):
+        keras.ctc(np.array([[1, 0, 2], [3, 0, 0]]), logits)
+    with pytest.raises(ShapeError, match=r"y_true of shape \(2,\)"):
+        keras.ctc(np.array([1, 2]), logits)
+
+
+MASKS = (RNG.uniform(size=(4, 2, 3)) < 0.5) * 1.0
+MASK_PROBS = RNG.uniform(0.05, 0.95, size=(4, 2, 3))
+
+
+def test_dice_tversky_and_circle_defaults_are_keras():
+    defaults = {keras.Dice: {"axis": None, "name": "dice"},
+                keras.Tversky: {"alpha": 0.5, "beta": 0.5, "axis": None, "name": "tversky"},
+                keras.Circle: {"gamma": 80.0, "margin": 0.4, "remove_diagonal": True,
+                               "name": "circle"}}
+    for cls, expected in defaults.items():
+        params = inspect.signature(cls).parameters
+        assert params["reduction"].default == "sum_over_batch_size"
+        assert {k: params[k].default for k in expected} == expected
+    params = inspect.signature(keras.circle).parameters
+    assert (params["gamma"].default, params["margin"].default) == (80, 0.4)
+
+
+def test_dice_axis_none_is_the_batch_and_every_other_axis_each_sample():
+    batch = keras.Dice(dtype="float64")(MASKS, MASK_PROBS)
+    assert_same(batch, losses.dice(MASK_PROBS, MASKS))
+    per_sample = keras.dice(MASKS, MASK_PROBS, axis=(1, -1))
+    assert_same(per_sample, losses.dice(MASK_PROBS, MASKS, per_sample=True, reduction="none"))
+    assert_same(keras.dice(MASKS, MASK_PROBS, axis=(0, 1, 2)), batch)
+    with pytest.raises(OptionError, match=r"axis=-1 is not supported.*axis=\(1, 2\)"):
+        keras.dice(MASKS, MASK_PROBS, axis=-1)
+
+
+def test_tversky_alpha_is_on_the_false_positives():
+    r = keras.Tversky(alpha=0.7, beta=0.2, axis=(1, 2), reduction="sum", dtype="float64")(
+        MASKS, MASK_PROBS, sample_weight=SW[:4])
+    assert_same(r, losses.tversky(MASK_PROBS, MASKS, alpha=0.7, beta=0.2, per_sample=True,
+                                  reduction="sum", sample_weight=SW[:4]))
+
+
+def test_circle_takes_float_or_column_labels_and_masks_samples_without_partners():
+    e = LOGITS / np.linalg.norm(LOGITS, axis=1, keepdims=True)
+    labels = np.array([0, 1, 0, 1, 2])  # the last sample has no positive
+    r = keras.Circle(dtype="float64")(labels[:, None].astype(float), e)
+    assert_same(r, losses.circle(e, labels, reduction="sum_over_batch_size"))
+    assert float(keras.Circle(dtype="float64")(np.zeros(5), e)) == 0  # Keras's divide_no_nan
+    with pytest.raises(OptionError, match="ref_labels and ref_embeddings are not supported"):
+        keras.circle(labels, e, ref_labels=labels)

@@ -231,3 +231,36 @@ def test_program_gives_tensorflows_numbers():
     for key in ("loss", "dw"):
         tol.assert_close(ours[key].numpy(), theirs[key].numpy(), np.float32,
                          table=tol.FRAMEWORK, err_msg=key)
+
+
+def test_ctc_loss_is_time_major_by_default_and_takes_tensors():
+    rng = np.random.default_rng(6)
+    logits = rng.normal(size=(5, 3, 4))  # (T, N, C)
+    labels, frames, counts = np.array([[1, 3], [2, 2], [3, 0]]), [5, 4, 3], [2, 2, 1]
+    expected = losses.softmax_ctc(np.swapaxes(logits, 0, 1), labels, frames, counts,
+                                  reduction="none")
+    r = tf.nn.ctc_loss(labels, logits, counts, frames)
+    np.testing.assert_array_equal(r.value, expected.value)
+    np.testing.assert_array_equal(r.grad, np.swapaxes(expected.grad, 0, 1))
+    z = Tensor(logits.copy(), requires_grad=True)
+    tf.reduce_sum(tf.nn.ctc_loss(labels, z, counts, frames)).backward()
+    np.testing.assert_array_equal(z.grad, r.grad)
+    last = tf.nn.ctc_loss(labels - 1, np.swapaxes(logits, 0, 1), counts, frames,
+                          logits_time_major=False, blank_index=-1)
+    blank_3 = losses.softmax_ctc(np.swapaxes(logits, 0, 1), labels - 1, frames, counts, blank=3,
+                                 reduction="none")
+    np.testing.assert_array_equal(last.value, blank_3.value)
+
+
+def test_a_coupled_loss_on_tensors_uses_its_own_vjp_under_uneven_weights():
+    """Circle's per-sample values depend on the whole batch: weighting them unevenly after the call
+    must give the gradient of the weighted sum, not per-value gradients scaled by the weights."""
+    rng = np.random.default_rng(7)
+    emb = rng.normal(size=(6, 3))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    u = rng.uniform(0.2, 2.0, size=6)
+    x = Tensor(emb, requires_grad=True)
+    (tf.losses.circle(labels, x) * u).sum().backward()
+    expected = losses.circle(emb, labels, reduction="sum", sample_weight=u).grad
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)

@@ -11,7 +11,7 @@ import pytest
 
 from lossgrad import losses
 from lossgrad.compat import torch
-from lossgrad.errors import OptionError
+from lossgrad.errors import OptionError, ShapeError
 
 RNG = np.random.default_rng(2)
 X = RNG.normal(size=(4, 3))
@@ -127,7 +127,8 @@ def test_functional_names_are_pytorch_s():
         "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
         "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
         "soft_margin_loss", "hinge_embedding_loss", "mse_loss", "l1_loss", "huber_loss",
-        "smooth_l1_loss"}
+        "smooth_l1_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+        "cosine_embedding_loss", "ctc_loss", "margin_ranking_loss", "triplet_margin_loss"}
     assert inspect.signature(torch.CrossEntropyLoss).parameters["ignore_index"].default == -100
 
 
@@ -135,3 +136,100 @@ def test_python_lists_are_float32_as_torch_tensors_are():
     r = torch.MSELoss()([[0.5, 1.0]], [[0.0, 1.0]])
     assert r.value.dtype == np.float32 and r.item() == 0.125
     assert repr(torch.MSELoss()) == "MSELoss(reduction='mean')"
+
+
+def test_kl_div_reductions_batchmean_and_both_gradients():
+    logq, t = np.log(P / P.sum(1, keepdims=True)), T / np.maximum(T.sum(1, keepdims=True), 1)
+    per = losses.kl_divergence(logq, t, reduction="none")
+    batch = torch.KLDivLoss(reduction="batchmean")(logq, t)
+    np.testing.assert_allclose(batch.value, per.value.sum() / len(logq))
+    np.testing.assert_allclose(batch.grads["targets"], per.grads["targets"] / len(logq))
+    np.testing.assert_allclose(torch.functional.kl_div(logq, t).value, per.value.mean())
+    logs = torch.KLDivLoss(reduction="sum", log_target=True)(logq, logq)
+    assert logs.value == 0
+    with pytest.raises(TypeError):
+        torch.KLDivLoss("batchmean")
+
+
+def test_poisson_nll_loss_takes_log_rates_unless_told_rates():
+    counts = np.array([[0.0, 1.0, 3.0]])
+    log_rates = np.array([[0.5, -1.0, 1.0]])
+    assert_same(torch.PoissonNLLLoss()(log_rates, counts),
+                losses.log_poisson(log_rates, counts, reduction="sum_over_batch_size"))
+    rates = np.exp(log_rates)
+    assert_same(torch.PoissonNLLLoss(False, True, eps=1e-3, reduction="sum")(rates, counts),
+                losses.poisson(rates, counts, eps=1e-3, full=True, reduction="sum"))
+    assert inspect.signature(torch.PoissonNLLLoss).parameters["eps"].default == 1e-8
+
+
+def test_gaussian_nll_and_cosine_embedding_modules_take_a_third_input():
+    var = RNG.uniform(0.5, 2.0, size=4)
+    module = torch.GaussianNLLLoss(full=True)
+    expected = losses.gaussian_nll(X, P, var, full=True, eps=1e-6,
+                                   reduction="sum_over_batch_size")
+    assert_same(module(X, P, var), expected)
+    assert_same(module.forward(X, P, var), expected)
+    assert_same(torch.functional.gaussian_nll_loss(X, P, var, True), expected)
+    assert repr(module) == "GaussianNLLLoss(full=True, eps=1e-06, reduction='mean')"
+    y = np.array([1, -1, -1, 1])
+    embedding = torch.CosineEmbeddingLoss(0.2, reduction="none")(X, P, y)
+    assert_same(embedding, losses.cosine_embedding(X, P, y, margin=0.2, reduction="none"))
+    single = torch.functional.cosine_embedding_loss(X[0], P[0], np.int64(1), 0.2)
+    np.testing.assert_allclose(single.value, embedding.value[0])
+    np.testing.assert_allclose(single.grad, embedding.grad[0])
+
+
+def _ctc_batch():
+    """Time-major log-probabilities (T, N, C), padded targets, lengths (one target empty)."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 3, 4))
+    log_probs = x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+    return log_probs, np.array([[1, 2, 2], [3, 0, 0], [0, 0, 0]]), np.array([6, 4, 5]), \
+        np.array([3, 1, 0])
+
+
+def test_ctc_loss_takes_time_major_input_and_returns_pytorchs_gradient_in_it():
+    log_probs, targets, frames, counts = _ctc_batch()
+    r = torch.CTCLoss(reduction="none")(log_probs, targets, frames, counts)
+    batch_first = losses.ctc(np.swapaxes(log_probs, 0, 1), targets, frames, counts,
+                             reduction="none", convention="torch")
+    np.testing.assert_array_equal(r.value, batch_first.value)
+    np.testing.assert_array_equal(r.grad, np.swapaxes(batch_first.grad, 0, 1))
+    assert r.grads["log_probs"] is r.grad
+    mean = torch.functional.ctc_loss(log_probs, targets, frames, counts)
+    np.testing.assert_allclose(mean.value, np.mean(r.value / [3, 1, 1]))  # lengths ≥ 1
+    assert repr(torch.CTCLoss()) == "CTCLoss(blank=0, reduction='mean', zero_infinity=False)"
+
+
+def test_ctc_loss_reads_concatenated_and_unbatched_targets():
+    log_probs, targets, frames, counts = _ctc_batch()
+    padded = torch.functional.ctc_loss(log_probs, targets, frames, counts, reduction="sum")
+    concatenated = torch.functional.ctc_loss(log_probs, [1, 2, 2, 3], frames, counts,
+                                             reduction="sum")
+    assert_same(concatenated, padded)
+    with pytest.raises(ShapeError, match="1-D targets hold 3 labels.*add up to 4"):
+        torch.functional.ctc_loss(log_probs, [1, 2, 2], frames, counts)
+    single = torch.CTCLoss(reduction="none")(log_probs[:, 0], [1, 2, 2], 6, 3)
+    assert single.value.shape == () and single.grad.shape == (6, 4)
+    batch = torch.CTCLoss(reduction="none")(log_probs, targets, frames, counts)
+    np.testing.assert_array_equal(single.value, batch.value[0])
+    np.testing.assert_array_equal(single.grad, batch.grad[:, 0])
+
+
+def test_margin_ranking_and_triplet_losses():
+    x2 = RNG.normal(size=(4, 3))
+    r = torch.MarginRankingLoss(margin=0.5)(X, x2, SIGNS)
+    expected = losses.margin_ranking(X, x2, SIGNS, margin=0.5, reduction="sum_over_batch_size")
+    assert_same(r, expected)
+    np.testing.assert_array_equal(r.grads["x2"], expected.grads["x2"])
+    n = RNG.normal(size=(4, 3))
+    t = torch.TripletMarginLoss(p=1, swap=True)(X, x2, n)
+    assert_same(t, losses.triplet_margin(X, x2, n, p=1, swap=True,
+                                         reduction="sum_over_batch_size"))
+    assert set(t.grads) == {"anchor", "positive", "negative"}
+    unbatched = torch.functional.triplet_margin_loss(X[0], x2[0], n[0], reduction="none")
+    assert unbatched.value.shape == () and unbatched.grad.shape == (3,)
+    with pytest.raises(OptionError, match="margin must be greater than 0"):
+        torch.TripletMarginLoss(margin=0.0)(X, x2, n)
+    assert repr(torch.TripletMarginLoss()) == ("TripletMarginLoss(margin=1.0, p=2.0, eps=1e-06, "
+                                              "swap=False, reduction='mean')")

@@ -36,6 +36,11 @@ class Case:
     tag: tells apart several rows of one loss in test ids.
     wrt: the names (the loss's parameter names) of the differentiable inputs besides the
         prediction; the gradient tests check ``result.grads[name]`` for each as well as ``.grad``.
+    coupled: the values depend on the whole batch (pairwise similarities, sums over the batch,
+        batch statistics), so a slice of the batch is not the slice of the values and a NaN
+        does not stay in its row; the generic tests check what holds instead.
+    mean_weights: (*inputs, **options) → each value's weight in the "mean" divisor where it is
+        not 1 (ntxent: the anchor's number of positive pairs); None: 1 for each value.
     """
 
     name: str
@@ -48,6 +53,8 @@ class Case:
     ignore_index: int | None = None
     tag: str = field(default="")
     wrt: tuple[str, ...] = ()
+    coupled: bool = False
+    mean_weights: Callable | None = None
 
     @property
     def id(self) -> str:
@@ -153,3 +160,7 @@ from tests.losses.cases_cross_entropy import CASES as _ce; CASES += _ce  # noqa:
 from tests.losses.cases_focal import CASES as _focal; CASES += _focal  # noqa: E402
 from tests.losses.cases_regression import CASES as _regression; CASES += _regression  # noqa: E402
 from tests.losses.cases_sparsemax import CASES as _sparsemax; CASES += _sparsemax  # noqa: E402
+from tests.losses.cases_sequence import CASES as _sequence; CASES += _sequence  # noqa: E402
+from tests.losses.cases_divergence import CASES as _divergence; CASES += _divergence  # noqa: E402
+from tests.losses.cases_ranking import CASES as _ranking; CASES += _ranking  # noqa: E402
+from tests.losses.cases_segmentation import CASES as _segmentation; CASES += _segmentation  # noqa: E402

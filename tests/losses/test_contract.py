@@ -67,12 +67,6 @@ def run(case, inputs, opts, **kw):
     return losses.get(case.name)(*inputs, **opts, **kw)
 
 
-def entry_count(case, pred):
-    """Number of loss entries (the value's size under reduction="none")."""
-    kind = losses.get(case.name).kind
-    return {"rows": pred.size // pred.shape[-1], "per_sample": len(pred)}.get(kind, pred.size)
-
-
 def assert_all_close(actual, expected, dtype, err_msg=""):
     """Every pair of gradients (or values) agrees at the table's tolerance for ``dtype``."""
     assert len(actual) == len(expected)
@@ -142,16 +136,19 @@ def test_reductions_agree(case, opts):
     batch = run(case, inputs, opts, reduction="sum_over_batch_size")
     tol.assert_close(total.value, none.value.sum(), np.float64)
     assert_all_close(gradients(case, total), gradients(case, none), np.float64)
-    counted = entry_count(case, inputs[0])
+    counted = none.value.size
     if "ignore_index" in opts:
         counted = np.count_nonzero(inputs[target_at(case)] != opts["ignore_index"])
     per_entry = [g / counted for g in gradients(case, total)]
     tol.assert_close(batch.value, total.value / counted, np.float64)
     assert_all_close(gradients(case, batch), per_entry, np.float64)
     if "class_weight" not in opts:
+        divisor = counted if case.mean_weights is None else np.sum(case.mean_weights(*inputs,
+                                                                                     **opts))
         mean = run(case, inputs, opts, reduction="mean")
-        tol.assert_close(mean.value, total.value / counted, np.float64)
-        assert_all_close(gradients(case, mean), per_entry, np.float64)
+        tol.assert_close(mean.value, total.value / divisor, np.float64)
+        assert_all_close(gradients(case, mean), [g / divisor for g in gradients(case, total)],
+                         np.float64)
 
 
 @pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
@@ -170,6 +167,8 @@ def test_sample_weights(case, opts):
     tol.assert_close(ones.value, none.value.sum(), np.float64)
     assert_all_close(gradients(case, ones),
                      gradients(case, run(case, inputs, opts, reduction="sum")), np.float64)
+    if none.value.ndim == 0:
+        return  # one value for the whole batch: no per-sample weights to broadcast
     per_sample = w.reshape(len(w), -1)[:, 0]
     prefix = run(case, inputs, opts, reduction="sum", sample_weight=per_sample)
     full = per_sample.reshape((-1,) + (1,) * (none.value.ndim - 1)) * np.ones(none.value.shape)
@@ -276,26 +275,65 @@ def test_inputs_are_never_written_and_may_be_read_only(case, opts):
     np.testing.assert_array_equal(result.value, expected.value)
 
 
-@pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
-def test_views_equal_copies(case, opts):
-    inputs = make(case, opts, n=8)
-    views = {
+def batch_views(inputs) -> dict:
+    """Non-contiguous views of every input: kind → (views, the batch rows they hold)."""
+    return {
         "fortran": (tuple(np.asfortranarray(x) for x in inputs), slice(None)),
         "reversed": (tuple(x[::-1] for x in inputs), slice(None, None, -1)),
         "strided": (tuple(x[::2] for x in inputs), slice(None, None, 2)),
     }
+
+
+def outputs(case, result, rows=...) -> list[np.ndarray]:
+    """The value and every gradient of a reduction="none" result, at the batch ``rows``."""
+    return [result.value[rows], *(g[rows] for g in gradients(case, result))]
+
+
+def assert_same_to_the_last_bits(actual, expected, err_msg):
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=0, err_msg=err_msg)
+
+
+@pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
+def test_views_equal_copies(case, opts):
+    """TESTING.md's promise, for every loss: a view gives what a contiguous copy of it gives."""
+    for kind, (view, _) in batch_views(make(case, opts, n=8)).items():
+        copies = tuple(np.array(x, order="C") for x in view)
+        assert_same_to_the_last_bits(outputs(case, run(case, view, opts, reduction="none")),
+                                     outputs(case, run(case, copies, opts, reduction="none")),
+                                     kind)
+
+
+@pytest.mark.parametrize("case,opts", [p for p in PAIRS if not p[0].coupled],
+                         ids=[i for p, i in zip(PAIRS, PAIR_IDS) if not p[0].coupled])
+def test_a_slice_of_the_batch_gives_the_slice_of_the_values(case, opts):
+    """Each value depends only on its own sample (DESIGN.md §3); not so for coupled losses."""
+    inputs = make(case, opts, n=8)
     full = run(case, inputs, opts, reduction="none")
-    for kind, (view, rows) in views.items():
-        result = run(case, view, opts, reduction="none")
-        np.testing.assert_allclose(result.value, full.value[rows], rtol=1e-14, atol=0,
-                                   err_msg=kind)
-        for got, whole in zip(gradients(case, result), gradients(case, full)):
-            np.testing.assert_allclose(got, whole[rows], rtol=1e-14, atol=0, err_msg=kind)
+    for kind, (view, rows) in batch_views(inputs).items():
+        assert_same_to_the_last_bits(outputs(case, run(case, view, opts, reduction="none")),
+                                     outputs(case, full, rows), kind)
+
+
+@pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
+def test_permuting_the_batch_permutes_the_values(case, opts):
+    """What holds for every loss, coupled or not: the same samples in another order give the same
+    values and gradients in that order (one value for the whole batch stays the same)."""
+    inputs = make(case, opts, n=6)
+    order = np.random.default_rng(6).permutation(6)
+    full = run(case, inputs, opts, reduction="none")
+    result = run(case, tuple(x[order] for x in inputs), opts, reduction="none")
+    expected = full.value[order] if full.value.ndim else full.value
+    tol.assert_close(result.value, expected, np.float64)
+    assert_all_close(gradients(case, result), [g[order] for g in gradients(case, full)],
+                     np.float64)
 
 
 @pytest.mark.parametrize("case,opts", PAIRS, ids=PAIR_IDS)
 def test_nan_stays_in_its_row(case, opts):
-    """A NaN in row 0 of any floating input leaves the other rows' values and gradients finite;
+    """A NaN in row 0 of any floating input leaves the other rows' values and gradients finite
+    (a coupled loss spreads it over the batch instead, but never hides it: some value is NaN);
     check_finite=True names that input and the index."""
     clean = make(case, opts)
     for at, name in enumerate(names(case)):
@@ -305,8 +343,11 @@ def test_nan_stays_in_its_row(case, opts):
         bad.reshape(len(bad), -1)[0, 0] = np.nan
         inputs = replaced(clean, at, bad)
         result = run(case, inputs, opts, reduction="none")
-        assert np.all(np.isfinite(result.value[1:])), name
-        assert all(np.all(np.isfinite(g[1:])) for g in gradients(case, result)), name
+        if case.coupled:
+            assert np.isnan(result.value).any(), name
+        else:
+            assert np.all(np.isfinite(result.value[1:])), name
+            assert all(np.all(np.isfinite(g[1:])) for g in gradients(case, result)), name
         with pytest.raises(DomainError, match=rf"{name}\[0"):
             run(case, inputs, opts, check_finite=True)
 
@@ -315,9 +356,11 @@ def test_nan_stays_in_its_row(case, opts):
 def test_empty_batch(case, opts):
     inputs = tuple(x[:0] for x in make(case, opts))
     none = run(case, inputs, opts, reduction="none")
-    assert none.value.shape[0] == 0
     shapes = [inputs[i].shape for i in differentiable(case)]
     assert [g.shape for g in gradients(case, none)] == shapes
+    if none.value.ndim == 0:
+        return  # one value for the whole batch: an empty batch is an empty mask (family tests)
+    assert none.value.shape[0] == 0
     assert run(case, inputs, opts, reduction="sum").value == 0
     assert np.isnan(run(case, inputs, opts, reduction="mean").value)
     zero = run(case, inputs, opts, reduction="mean", empty="zero")
@@ -361,7 +404,7 @@ def test_bad_options_and_weights_raise(case):
     assert all(repr(r) in str(refused.value) for r in valid), "the message lists every reduction"
     shape = run(case, inputs, {}, reduction="none").value.shape
     with pytest.raises(ShapeError):
-        run(case, inputs, {}, sample_weight=np.ones(shape[0] + 1))
+        run(case, inputs, {}, sample_weight=np.ones((shape[0] + 1,) if shape else (2,)))
     with pytest.raises(DomainError):
         run(case, inputs, {}, sample_weight=-np.ones(shape))
     with pytest.raises(DomainError):
@@ -415,7 +458,8 @@ def test_error_messages_name_what_was_expected_and_got(case):
     shape = run(case, inputs, {}, reduction="none").value.shape
     weights = np.ones(shape)
     weights[(0,) * len(shape)] = -1.0
-    with pytest.raises(DomainError, match=r"sample_weight\[0.*-1.*≥ 0"):
+    index = r"\[0.*" if shape else ""  # one value for the batch: a scalar weight, no index
+    with pytest.raises(DomainError, match=rf"sample_weight{index} = -1.*≥ 0"):
         run(case, inputs, {}, sample_weight=weights)
     if losses.get(case.name).kind != "rows":
         with pytest.raises(OptionError, match="axis"):

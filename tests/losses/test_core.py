@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 import pytest
 
-from lossgrad import losses
+from lossgrad import Tensor, losses
 from lossgrad.errors import DomainError, OptionError, ShapeError
 from lossgrad.losses.core import COMMON_ARGUMENTS, LossResult, Parts, loss, mean_then_reduce
 from tests import tolerances as tol
@@ -69,6 +69,19 @@ def trailing_product(x, y, ctx):
     """ℓ = x·y broadcast NumPy's way (y lines up with x's trailing axes): not what the decorator
     sums down, so a (D,) y against (N, D) must be refused."""
     return Parts(x * y, {"x": y * np.ones_like(x), "y": x})
+
+
+@loss(kind="elementwise")
+def batch_product(x, y, ctx):
+    """ℓ_i = x_i·Σ_j y_j: every value depends on the whole of y, so the body is coupled and
+    returns its VJP, factor ↦ {x: f·Σy, y: Σ f·x everywhere}."""
+    y = np.asarray(y, dtype=x.dtype)
+    total = np.sum(y)
+
+    def vjp(factor):
+        return {"x": factor * total, "y": np.full(y.shape, np.sum(factor * x))}
+
+    return Parts(x * total, vjp if ctx.want_grad else None)
 
 
 RNG_TOY = np.random.default_rng(7)
@@ -234,6 +247,53 @@ def test_per_sample_losses_take_no_axis_and_need_a_sample_axis():
         squared_distance(A, O, axis=1)
     with pytest.raises(ShapeError, match="anchor needs a first"):
         squared_distance(np.float64(1.0), 2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# coupled bodies: the decorator calls the body's VJP with the reduction's weights
+
+
+Y = RNG_TOY.normal(size=X.shape)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_a_coupled_body_gets_the_reduction_weights_instead_of_a_product(reduction, weighted):
+    kw = {"reduction": reduction, "sample_weight": np.arange(1.0, 5.0) if weighted else None}
+    result = batch_product(X, Y, **kw)
+    assert_grads_match(result, numeric_grads(batch_product, {"x": X, "y": Y}, ("x", "y"), **kw))
+
+
+def test_the_vjp_of_a_coupled_result_takes_any_cotangent():
+    w = RNG_TOY.uniform(0.5, 2.0, size=X.shape)
+    u = RNG_TOY.uniform(0.1, 3.0, size=X.shape)  # positive: compared with u·w as weights
+    none = batch_product(X, Y, reduction="none", sample_weight=w)
+    expected = batch_product(X, Y, reduction="sum", sample_weight=u * w).grads
+    for name, g in none.vjp(u).items():
+        np.testing.assert_allclose(g, expected[name], rtol=1e-14, err_msg=name)
+    mean = batch_product(X, Y, reduction="mean")
+    for name, g in mean.vjp(2.5).items():
+        np.testing.assert_allclose(g, 2.5 * mean.grads[name], rtol=1e-14, err_msg=name)
+    with pytest.raises(ShapeError, match=r"cotangent of shape \(3,\).*\(4, 3\)"):
+        none.vjp(np.ones(3))
+    assert scaled_square(X, Y).vjp is None, "an independent loss's VJP is the cotangent × grads"
+    assert batch_product(X, Y, grad=False).grads == {}
+
+
+def test_a_coupled_loss_on_tensors_weighs_its_unreduced_values_through_its_own_vjp():
+    """Each value of a coupled loss depends on the whole batch, so the engine cannot scale
+    per-value gradients by the cotangent: the loss's own VJP must be used, whatever weights the
+    unreduced values get downstream (here u, uneven)."""
+    u = RNG_TOY.uniform(0.1, 3.0, size=X.shape)
+    x = Tensor(X, requires_grad=True)
+    (batch_product(x, Y, reduction="none") * u).sum().backward()
+    np.testing.assert_allclose(
+        x.grad, batch_product(X, Y, reduction="sum", sample_weight=u).grad, rtol=1e-14)
+    x.grad = None
+    batch_product(x, Y, reduction="sum", sample_weight=np.arange(1.0, 5.0)).backward()
+    np.testing.assert_allclose(
+        x.grad, batch_product(X, Y, reduction="sum", sample_weight=np.arange(1.0, 5.0)).grad,
+        rtol=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------

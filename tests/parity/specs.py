@@ -12,10 +12,14 @@ from tests.parity import (
     specs_binary,
     specs_compat,
     specs_cross_entropy,
+    specs_divergence,
     specs_focal,
     specs_margin,
     specs_probabilities,
+    specs_ranking,
     specs_regression,
+    specs_segmentation,
+    specs_sequence,
     specs_sparsemax,
 )
 from tests.parity.spec import Spec, with_known_failures
@@ -33,6 +37,10 @@ SPECS: list[Spec] = with_known_failures([
     *specs_focal.SPECS,
     *specs_regression.SPECS,
     *specs_sparsemax.SPECS,
+    *specs_sequence.SPECS,
+    *specs_divergence.SPECS,
+    *specs_ranking.SPECS,
+    *specs_segmentation.SPECS,
     *specs_compat.SPECS,
 ], KNOWN_FAILURES)
 

@@ -11,6 +11,7 @@ spec's dtype (``dtype=``) so float64 specs run in float64 on both sides.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
 
@@ -22,6 +23,7 @@ from lossgrad.compat import torch as compat_torch
 from tests.parity.inputs import IGNORE_ALL, IGNORE_SOME, classification, elementwise
 from tests.parity.spec import Call, FrontSpec, ref, resolve, show_kwargs
 from tests.parity.specs_margin import multilabel
+from tests.parity.specs_sequence import sequences
 
 #: front → (the framework runner, the framework's API root from the imported modules, the
 #: compat root, how the API is written in names).
@@ -344,4 +346,181 @@ def _tf():
     ]
 
 
-SPECS = [*_keras_classes(), *_keras_functions(), *_torch_classes(), *_torch_functions(), *_tf()]
+# ---------------------------------------------------------------------------------------------
+# divergences and likelihoods (losses/divergence.py)
+
+
+def torch_class_of_three(path, case, inputs, third, **kwargs) -> FrontSpec:
+    """``torch.nn.<name>(**kwargs)(input, target, <third>)``: GaussianNLLLoss's var,
+    CosineEmbeddingLoss's target (the spec's ``target`` is its second input)."""
+
+    def use(root, a):
+        return _get(root, path)(**resolve(kwargs, a))(a.prediction, a.target, getattr(a, third))
+
+    return _front("torch", path, case, inputs, use,
+                  f"{path}({show_kwargs(kwargs)})(input, target, {third})")
+
+
+def _log_poisson_loss(case, inputs, **kwargs) -> FrontSpec:
+    """``tf.nn.log_poisson_loss(targets, log_input, **kwargs)``."""
+
+    def use(root, a):
+        return root.nn.log_poisson_loss(a.target, a.prediction, **kwargs)
+
+    return _front("tf", "nn.log_poisson_loss", case, inputs, use,
+                  f"nn.log_poisson_loss(targets, log_input, {show_kwargs(kwargs)})")
+
+
+def _divergences():
+    from tests.parity import specs_divergence as div
+
+    log_probs = classification(prediction="log_probabilities", target="soft")
+    soft = probs(target="soft")
+    rates, log_rates = div.counts("rates", sample_weight=True), div.counts("log_rates")
+    vectors, weighted_vectors = div.vectors(zero_rows=True), div.vectors(sample_weight=True)
+    pairs = div.embedding_pairs(0.3)
+    k = partial(keras_function, "keras")
+    return [
+        keras_class("KLDivergence", "default", soft),
+        keras_class("KLDivergence", "sample_weight_none", probs(target="soft",
+                                                                sample_weight="sample"),
+                    reduction=None),
+        keras_class("Poisson", "sample_weight_sum", rates, reduction="sum"),
+        keras_class("Poisson", "mean_with_sample_weight", rates,
+                    reduction="mean_with_sample_weight"),
+        keras_class("CosineSimilarity", "default", vectors),
+        keras_class("CosineSimilarity", "sample_weight_sum", weighted_vectors, reduction="sum"),
+        keras_class("CosineSimilarity", "axis0_none", div.vectors(), axis=0, reduction=None),
+        k("kl_divergence", "saturated", classification(prediction="saturated",
+                                                       target="one_hot")),
+        k("poisson", "rates", div.counts("rates", zeros=True)),
+        k("cosine_similarity", "axis0", vectors, axis=0),
+        torch_class("nn.KLDivLoss", "default", log_probs),
+        torch_class("nn.KLDivLoss", "batchmean_log_target", div.log_distributions,
+                    reduction="batchmean", log_target=True),
+        torch_class("nn.PoissonNLLLoss", "default", log_rates),
+        torch_class("nn.PoissonNLLLoss", "rates_full_sum", rates, log_input=False, full=True,
+                    reduction="sum"),
+        torch_class_of_three("nn.GaussianNLLLoss", "var_per_sample", div.gaussian((6,)), "var"),
+        torch_class_of_three("nn.GaussianNLLLoss", "full_eps_none", div.gaussian((6, 1),
+                                                                                 clamped=True),
+                             "var", full=True, eps=1e-3, reduction="none"),
+        torch_class_of_three("nn.CosineEmbeddingLoss", "margin", pairs, "y", margin=0.3),
+        torch_class_of_three("nn.CosineEmbeddingLoss", "sum", div.embedding_pairs(0.0, True),
+                             "y", reduction="sum"),
+        torch_function("functional.kl_div", "batchmean", log_probs, reduction="batchmean"),
+        torch_function("functional.poisson_nll_loss", "rates", rates, log_input=False,
+                       eps=1e-3),
+        torch_function("functional.gaussian_nll_loss", "var", div.gaussian((6, 5)),
+                       var=ref("var"), reduction="sum"),
+        torch_function("functional.cosine_embedding_loss", "none", pairs, target=ref("y"),
+                       margin=0.3, reduction="none"),
+        _log_poisson_loss("default", log_rates),
+        _log_poisson_loss("full", log_rates, compute_full_loss=True),
+        keras_function("tf", "losses.KLD", "soft", soft),
+        keras_function("tf", "losses.kld", "soft", soft),
+        keras_function("tf", "losses.poisson", "rates", div.counts("rates")),
+        keras_function("tf", "losses.cosine_similarity", "vectors", vectors),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# sequences (losses/sequence.py)
+
+
+def torch_ctc(path, case, inputs, **kwargs) -> FrontSpec:
+    """``torch.nn.CTCLoss(**kwargs)(log_probs, targets, input_lengths, target_lengths)``, or
+    ``torch.nn.functional.ctc_loss`` with those four and ``**kwargs``."""
+    is_class = path.startswith("nn.")
+
+    def use(root, a):
+        lengths = (a.prediction, a.target, a.input_lengths, a.label_lengths)
+        if is_class:
+            return _get(root, path)(**kwargs)(*lengths)
+        return _get(root, path)(*lengths, **kwargs)
+
+    call = "(log_probs, targets, input_lengths, target_lengths)"
+    shown = (f"{path}({show_kwargs(kwargs)}){call}" if is_class
+             else f"{path}{call[:-1]}, {show_kwargs(kwargs)})")
+    return _front("torch", path, case, inputs, use, shown)
+
+
+def _unbatched_ctc():
+    """PyTorch's unbatched CTC: log_probs (T, C), the targets of one sample, lengths as scalars."""
+    batch_of_one = sequences((1, 10, 5), 4, time_major=True, concatenated=True)
+
+    def make(rng, dtype):
+        a = batch_of_one(rng, dtype)
+        return {"prediction": a["prediction"][:, 0], "target": a["target"],
+                "input_lengths": a["input_lengths"][0], "label_lengths": a["label_lengths"][0]}
+
+    return make
+
+
+def _sequences():
+    time_major = partial(sequences, time_major=True)
+    keras = sequences(prediction="logits", keras=True)
+    float32_only = [  # Keras and TensorFlow compute CTC in float32
+        keras_class("CTC", "default", keras),
+        keras_class("CTC", "sample_weight_sum", sequences(prediction="logits", keras=True,
+                                                          sample_weight=True), reduction="sum"),
+        keras_function("keras", "ctc", "default", keras),
+        keras_function("tf", "losses.ctc", "default", keras),
+        tf_nn("nn.ctc_loss", "time_major", time_major(prediction="logits"),
+              label_length=ref("label_lengths"), logit_length=ref("input_lengths")),
+        tf_nn("nn.ctc_loss", "blank_minus_1", sequences(prediction="logits", blank=5),
+              label_length=ref("label_lengths"), logit_length=ref("input_lengths"),
+              logits_time_major=False, blank_index=-1),
+    ]
+    return [
+        torch_ctc("nn.CTCLoss", "default", time_major()),
+        torch_ctc("nn.CTCLoss", "blank_zero_infinity_none", time_major(blank=2, infeasible=True),
+                  blank=2, reduction="none", zero_infinity=True),
+        torch_ctc("nn.CTCLoss", "unbatched", _unbatched_ctc()),
+        torch_ctc("functional.ctc_loss", "concatenated_sum", time_major(concatenated=True),
+                  reduction="sum"),
+        torch_ctc("functional.ctc_loss", "concatenated_mean", time_major(concatenated=True)),
+        *[replace(s, dtypes=("float32",)) for s in float32_only],
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# ranking and segmentation (losses/ranking.py, losses/segmentation.py)
+
+
+def _ranking_and_segmentation():
+    """The front ends of margin ranking, triplet, Circle, Dice and Tversky. Tversky's fronts run
+    with α = β only: Keras ≤ 3.15 swaps the two (specs_segmentation.py checks the order)."""
+    from tests.parity import specs_ranking as rank
+    from tests.parity import specs_segmentation as seg
+
+    circle = rank.embeddings(unit=True)
+    k = partial(keras_function, "keras")
+    return [
+        torch_class_of_three("nn.MarginRankingLoss", "margin", rank.ranking_pairs(), "targets",
+                             margin=0.5),
+        torch_class_of_three("nn.TripletMarginLoss", "swap_p1_sum", rank.triplets(), "negative",
+                             p=1.0, swap=True, reduction="sum"),
+        torch_function("functional.margin_ranking_loss", "none", rank.ranking_pairs(),
+                       target=ref("targets"), reduction="none"),
+        torch_function("functional.triplet_margin_loss", "default", rank.triplets(),
+                       negative=ref("negative")),
+        keras_class("Circle", "default", circle),
+        keras_class("Circle", "options_mean_with_sample_weight",
+                    rank.embeddings(unit=True, sample_weight=True), gamma=4.0, margin=0.25,
+                    remove_diagonal=False, reduction="mean_with_sample_weight"),
+        k("circle", "default", circle),
+        keras_class("Dice", "batch", seg.masks()),
+        keras_class("Dice", "per_sample_sum", seg.masks(sample_weight="sample"),
+                    axis=seg.SAMPLE_AXES, reduction="sum"),
+        keras_class("Tversky", "default", seg.masks()),
+        keras_class("Tversky", "per_sample_none", seg.masks(), alpha=0.3, beta=0.3,
+                    axis=seg.SAMPLE_AXES, reduction=None),
+        k("dice", "per_sample", seg.masks(), axis=seg.SAMPLE_AXES),
+        k("tversky", "batch", seg.masks()),
+        keras_function("tf", "losses.dice", "batch", seg.masks()),
+    ]
+
+
+SPECS = [*_keras_classes(), *_keras_functions(), *_torch_classes(), *_torch_functions(), *_tf(),
+         *_divergences(), *_sequences(), *_ranking_and_segmentation()]

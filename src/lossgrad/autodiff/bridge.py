@@ -76,36 +76,54 @@ def tensor_aware(fn, *, prediction: str, name: str | None = None, axis=None):
         gradients = {key: (t, result.grad if key == prediction else None)
                      for key, t in inputs.items()}
         return on_graph(result, gradients, loss=name or fn.__name__,
-                        axis=axis(bound.arguments))
+                        axis=axis(bound.arguments), keys={prediction: next(iter(result.grads), None)})
 
     return call
 
 
-def on_graph(result, inputs: dict, *, loss: str, axis=None) -> Tensor:
+def on_graph(result, inputs: dict, *, loss: str, axis=None, keys: dict | None = None) -> Tensor:
     """``result.value`` as a Tensor whose VJP scales each input's closed-form gradient.
 
     inputs: argument name → (Tensor, ∂(Σ value)/∂that input as an array, or None where the
         loss has no closed form for it — a backward that needs it raises NotImplementedError).
     axis: where the gradients have axes the value lacks (an int or tuple; None: trailing).
+    keys: argument name → its name in ``result.grads`` where they differ (a front end's
+        ``y_pred`` is the loss's first input).
+
+    A coupled loss (each value depends on the whole batch: ``result.vjp`` is set) cannot have its
+    cotangent broadcast against per-value gradients; its own VJP weighs the values instead.
     """
     value = np.asarray(result.value)
     names = list(inputs)
+    keys = keys or {}
 
     def vjp(g, out):
-        return tuple(_cotangent(g, value.ndim, *inputs[name], axis, loss, name)
-                     if inputs[name][0].requires_grad else None for name in names)
+        whole = None if result.vjp is None else result.vjp(g.data)
+        cotangents = []
+        for name in names:
+            tensor, gradient = inputs[name]
+            if not tensor.requires_grad:
+                cotangents.append(None)
+                continue
+            if whole is not None:
+                gradient = whole.get(keys.get(name, name))
+                product = None if gradient is None else Tensor(gradient.astype(tensor.dtype))
+            else:
+                product = None if gradient is None else mul(
+                    _expanded(g, value.ndim, gradient.ndim, axis),
+                    gradient.astype(tensor.dtype, copy=False))
+            cotangents.append(_constant(product, g, tensor, loss, name))
+        return tuple(cotangents)
 
     return record(value, tuple(t for t, _ in inputs.values()), vjp)
 
 
-def _cotangent(g: Tensor, value_ndim: int, tensor: Tensor, gradient, axis, loss: str,
-               name: str) -> Tensor:
-    if gradient is None:
+def _constant(product: Tensor | None, g: Tensor, tensor: Tensor, loss: str, name: str) -> Tensor:
+    """The cotangent of one input; under create_graph, a node that refuses differentiation."""
+    if product is None:
         raise NotImplementedError(
             f"{loss}: no closed-form gradient with respect to {name}, which requires a gradient; "
             f"pass {name}.detach() (or a plain array), or build the loss from engine ops")
-    gradient = gradient.astype(tensor.dtype, copy=False)
-    product = mul(_expanded(g, value_ndim, gradient.ndim, axis), gradient)
     if not is_grad_enabled():
         return product
 
@@ -114,9 +132,9 @@ def _cotangent(g: Tensor, value_ndim: int, tensor: Tensor, gradient, axis, loss:
             f"{loss}: its closed-form gradient is not differentiable again (a second derivative "
             f"with respect to {name} was asked for); build the loss from engine ops to get one")
 
-    # create_graph=True: the product is linear in g, but its dependence on the input through
-    # the constant gradient would be lost silently — this node refuses to be differentiated.
-    return record(product.data, (product, tensor), refuse)
+    # create_graph=True: the cotangent depends on g and, through the constant closed form, on the
+    # input; neither dependence is recorded, so this node refuses to be differentiated.
+    return record(product.data, (g, tensor), refuse)
 
 
 def _expanded(g: Tensor, value_ndim: int, grad_ndim: int, axis) -> Tensor:

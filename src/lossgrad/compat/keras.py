@@ -25,7 +25,10 @@ Seed 003:
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import losses
+from ..errors import OptionError, ShapeError
 from ..losses.core import mean_then_reduce
 from ._common import (
     KERAS_REDUCTIONS,
@@ -39,6 +42,11 @@ from ._common import (
 FLOATX = "float32"
 #: Keras divides with ``divide_no_nan``: an all-ignored or zero-weight batch gives 0.
 _EMPTY = "zero"
+#: ``keras.backend.epsilon()``: the ε Keras's Poisson adds to y_pred (its KLDivergence and
+#: CosineSimilarity use it too, through lossgrad's convention="keras").
+EPSILON = 1e-7
+#: Keras's CTC blank, which also pads its labels (``mask_index`` of keras.ops.ctc_loss).
+_CTC_BLANK = 0
 #: What a per-sample function passes to the shared translations.
 _PER_SAMPLE = {"reduction": "none", "sample_weight": None}
 
@@ -136,6 +144,64 @@ def _huber(y_true, y_pred, *, delta, **reduce):
 def _log_cosh(y_true, y_pred, **reduce):
     result = losses.log_cosh(y_pred, y_true, reduction="none", convention="keras")
     return _per_sample_mean(result, -1, **reduce)
+
+
+def _ctc(y_true, y_pred, **reduce):
+    """Keras's CTC: blank 0, every input as long as y_pred's time axis, each label sequence as
+    long as its count of non-zero labels (so labels must be padded with 0 at the end)."""
+    labels = as_labels(y_true)
+    if labels.ndim != 2:
+        raise ShapeError(f"keras.losses.ctc: y_true of shape {labels.shape} must be (batch_size, "
+                         "max_length) integer labels, padded with 0 at the end")
+    # The loss refuses a y_pred that is not (N, T, C) before it reads the input lengths.
+    frames = np.full(y_pred.shape[:1], y_pred.shape[1]) if y_pred.ndim == 3 else None
+    counts = np.count_nonzero(labels != _CTC_BLANK, axis=-1)
+    return losses.softmax_ctc(y_pred, labels, frames, counts, blank=_CTC_BLANK, empty=_EMPTY,
+                              **reduce)
+
+
+def _kl_divergence(y_true, y_pred, **reduce):
+    return losses.categorical_kl_divergence(y_pred, y_true, convention="keras", empty=_EMPTY,
+                                            **reduce)
+
+
+def _poisson(y_true, y_pred, **reduce):
+    return _per_sample_mean(losses.poisson(y_pred, y_true, eps=EPSILON, reduction="none"), -1,
+                            **reduce)
+
+
+def _cosine_similarity(y_true, y_pred, *, axis, **reduce):
+    return losses.cosine_similarity(y_pred, y_true, axis=axis, convention="keras", empty=_EMPTY,
+                                    **reduce)
+
+
+def _dice(y_true, y_pred, *, axis, **reduce):
+    return losses.dice(y_pred, y_true, per_sample=_per_sample(axis, y_pred, "dice"),
+                       empty=_EMPTY, **reduce)
+
+
+def _tversky(y_true, y_pred, *, alpha, beta, axis, **reduce):
+    return losses.tversky(y_pred, y_true, alpha=alpha, beta=beta,
+                          per_sample=_per_sample(axis, y_pred, "tversky"), empty=_EMPTY, **reduce)
+
+
+def _per_sample(axis, y_pred, name) -> bool:
+    """Keras's ``axis`` of Dice and Tversky as lossgrad's ``per_sample``: every axis (None) sums
+    over the batch, every axis but the first sums over each sample; others are refused."""
+    ndim = y_pred.ndim
+    axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
+    if all(isinstance(a, int) and -ndim <= a < ndim for a in axes):
+        chosen = sorted(a % ndim for a in axes)
+        if chosen in (list(range(ndim)), list(range(1, ndim))):
+            return chosen == list(range(1, ndim))
+    raise OptionError(f"keras.losses.{name}: axis={axis!r} is not supported for inputs of "
+                      f"{ndim} axes; lossgrad sums over every axis (axis=None) or over each "
+                      f"sample's axes (axis={tuple(range(1, ndim))})")
+
+
+def _circle(y_true, y_pred, *, gamma, margin, remove_diagonal, **reduce):
+    return losses.circle(y_pred, _squeeze_labels(as_labels(y_true), y_pred), gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal, empty=_EMPTY, **reduce)
 
 
 def _per_sample_mean(result, axis, *, reduction, sample_weight):
@@ -249,12 +315,61 @@ def log_cosh(y_true, y_pred):
     return _log_cosh(*_tensors(y_true, y_pred), **_PER_SAMPLE)
 
 
-#: Keras 2's and ``tf.losses``'s short spellings of the regression functions.
+def ctc(y_true, y_pred):
+    """``keras.losses.ctc``: per-sample CTC of labels (N, S), padded with 0 at the end, under
+    logits (N, T, C); class 0 is the blank and every sample uses all T frames."""
+    return _ctc(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def kl_divergence(y_true, y_pred):
+    """``keras.losses.kl_divergence`` (``tf.losses.KLD``): per-sample Σ y·log(y/ŷ) along the last
+    axis, both clipped to [ε, 1] first."""
+    return _kl_divergence(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def poisson(y_true, y_pred):
+    """``keras.losses.poisson``: the mean over the last axis of ŷ − y·log(ŷ + ε)."""
+    return _poisson(*_tensors(y_true, y_pred), **_PER_SAMPLE)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """``keras.losses.cosine_similarity``: per-sample −cos(y, ŷ) along ``axis``, each norm floored
+    at ε (a zero vector gives 0)."""
+    return _cosine_similarity(*_tensors(y_true, y_pred), axis=axis, **_PER_SAMPLE)
+
+
+def dice(y_true, y_pred, axis=None):
+    """``keras.losses.dice``: 1 − 2·Σ y·ŷ / (Σ y + Σ ŷ + ε) over ``axis``: every axis (None, one
+    value for the batch) or each sample's axes (1, …, ndim − 1)."""
+    return _dice(*_tensors(y_true, y_pred), axis=axis, **_PER_SAMPLE)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``keras.losses.tversky``: 1 − I / (I + α·FP + β·FN + ε) over ``axis`` (as :func:`dice`),
+    α on the false positives — Keras's order since its fix; Keras ≤ 3.15 applied α to the false
+    negatives (docs/conventions.md)."""
+    return _tversky(*_tensors(y_true, y_pred), alpha=alpha, beta=beta, axis=axis, **_PER_SAMPLE)
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
+           margin=0.4):
+    """``keras.losses.circle``: per-sample Circle loss of integer labels and (unit-norm)
+    embeddings against the rest of the batch; 0 for a sample without a positive or a negative.
+    Reference labels and embeddings other than the batch itself are not supported."""
+    if ref_labels is not None or ref_embeddings is not None:
+        raise OptionError("keras.losses.circle: lossgrad compares the batch with itself; "
+                          "ref_labels and ref_embeddings are not supported, leave them None")
+    return _circle(*_tensors(y_true, y_pred), gamma=gamma, margin=margin,
+                   remove_diagonal=remove_diagonal, **_PER_SAMPLE)
+
+
+#: Keras 2's and ``tf.losses``'s short spellings of the regression functions and the KL divergence.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
 msle = MSLE = mean_squared_logarithmic_error
 logcosh = log_cosh
+kld = KLD = kl_divergence
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,15 +564,91 @@ class LogCosh(KerasLoss):
         super().__init__(reduction, name, dtype)
 
 
+class CTC(KerasLoss):
+    """``keras.losses.CTC(reduction="sum_over_batch_size", name="ctc", dtype=None)``; see
+    :func:`ctc`."""
+
+    function = staticmethod(_ctc)
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class KLDivergence(KerasLoss):
+    """``keras.losses.KLDivergence(reduction="sum_over_batch_size", name="kl_divergence",
+    dtype=None)``; see :func:`kl_divergence`."""
+
+    function = staticmethod(_kl_divergence)
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class Poisson(KerasLoss):
+    """``keras.losses.Poisson(reduction="sum_over_batch_size", name="poisson", dtype=None)``."""
+
+    function = staticmethod(_poisson)
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class CosineSimilarity(KerasLoss):
+    """``keras.losses.CosineSimilarity(axis=-1, reduction="sum_over_batch_size",
+    name="cosine_similarity", dtype=None)``; see :func:`cosine_similarity`."""
+
+    function = staticmethod(_cosine_similarity)
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
+                 dtype=None):
+        super().__init__(reduction, name, dtype, axis=axis)
+
+
+class Dice(KerasLoss):
+    """``keras.losses.Dice(reduction="sum_over_batch_size", name="dice", axis=None, dtype=None)``;
+    see :func:`dice` (with axis=None the batch's one value is left as it is by every reduction)."""
+
+    function = staticmethod(_dice)
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction, name, dtype, axis=axis)
+
+
+class Tversky(KerasLoss):
+    """``keras.losses.Tversky(alpha=0.5, beta=0.5, reduction="sum_over_batch_size",
+    name="tversky", axis=None, dtype=None)``; see :func:`tversky`."""
+
+    function = staticmethod(_tversky)
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):
+        super().__init__(reduction, name, dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class Circle(KerasLoss):
+    """``keras.losses.Circle(gamma=80.0, margin=0.4, remove_diagonal=True,
+    reduction="sum_over_batch_size", name="circle", dtype=None)``: the reductions leave out the
+    samples without a positive or a negative partner (Keras masks their zero values)."""
+
+    function = staticmethod(_circle)
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):
+        super().__init__(reduction, name, dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+
 __all__ = [
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
     "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy",
-    "Hinge", "SquaredHinge", "CategoricalHinge", "MeanSquaredError", "MeanAbsoluteError",
+    "Hinge", "SquaredHinge", "CategoricalHinge", "CTC", "MeanSquaredError", "MeanAbsoluteError",
     "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Huber", "LogCosh",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_focal_crossentropy",
     "categorical_generalized_cross_entropy", "hinge", "squared_hinge", "categorical_hinge",
-    "mean_squared_error", "mse", "MSE", "mean_absolute_error", "mae", "MAE",
+    "ctc", "mean_squared_error", "mse", "MSE", "mean_absolute_error", "mae", "MAE",
     "mean_absolute_percentage_error", "mape", "MAPE", "mean_squared_logarithmic_error", "msle",
     "MSLE", "huber", "log_cosh", "logcosh",
+    "KLDivergence", "Poisson", "CosineSimilarity", "kl_divergence", "kld", "KLD", "poisson",
+    "cosine_similarity", "Dice", "Tversky", "Circle", "dice", "tversky", "circle",
 ]

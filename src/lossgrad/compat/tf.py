@@ -2,7 +2,8 @@
 unchanged: ``tf.constant``, ``tf.zeros``, ``tf.ones``, ``tf.random.normal``, ``tf.Variable``,
 ``tf.GradientTape``, ``tf.gradients``, ``tf.matmul``, ``tf.one_hot``, ``tf.reduce_mean``,
 ``tf.reduce_sum``, ``tf.math.log``, ``tf.nn.softmax``, the four
-``tf.nn.*_cross_entropy_with_logits``, and ``tf.losses.*`` / ``tf.keras.losses.*`` (:mod:`lossgrad.compat.keras`'s functions and classes).
+``tf.nn.*_cross_entropy_with_logits``, ``tf.nn.ctc_loss``, ``tf.nn.log_poisson_loss``, and
+``tf.losses.*`` / ``tf.keras.losses.*`` (:mod:`lossgrad.compat.keras`'s functions and classes).
 
 The ops return lossgrad Tensors (:mod:`lossgrad.autodiff`), so ``tf.GradientTape`` gives gradients
 with respect to weights further up, as in seed 000; ``.numpy()`` gives the array. Python data
@@ -34,6 +35,7 @@ Seed 001 (``rel1``, and the double softmax ``rel2``, which lossgrad warns about)
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 
@@ -175,12 +177,51 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight):
                                                 reduction="none")
 
 
+def _ctc_gradient_axes(arguments):
+    """The axes the CTC gradient has beyond the per-example value: T and C of (T, N, C), or
+    the trailing ones of (N, T, C)."""
+    return (0, 2) if arguments["logits_time_major"] else None
+
+
+@functools.partial(_ad.tensor_aware, prediction="logits", axis=_ctc_gradient_axes)
+def ctc_loss(labels, logits, label_length, logit_length, logits_time_major=True, unique=None,
+             blank_index=None, name=None):
+    """``tf.nn.ctc_loss(labels, logits, label_length, logit_length, logits_time_major=True,
+    unique=None, blank_index=None, name=None)``: per-example CTC of dense labels (N, S) padded
+    past ``label_length`` under logits (T, N, C), or (N, T, C) with ``logits_time_major=False``.
+    ``blank_index`` None is 0 and a negative one counts from C. ``unique`` (TensorFlow's TPU
+    speed-up) and ``name`` change nothing; SparseTensor labels are not taken. TensorFlow computes
+    float32 only; lossgrad computes float64 as well."""
+    logits = as_tensor(logits)
+    swap = logits_time_major and logits.ndim == 3
+    blank = 0 if blank_index is None else blank_index
+    if isinstance(blank, (int, np.integer)) and blank < 0 and logits.ndim:
+        blank += logits.shape[-1]
+    result = _losses.softmax_ctc(np.swapaxes(logits, 0, 1) if swap else logits,
+                                 as_tensor(labels), as_tensor(logit_length),
+                                 as_tensor(label_length), blank=blank, reduction="none")
+    if not swap:
+        return result
+    grads = {key: np.swapaxes(g, 0, 1) for key, g in result.grads.items()}
+    return replace(result, grad=grads.get("logits"), grads=grads)
+
+
+@functools.partial(_ad.tensor_aware, prediction="log_input")
+def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
+    """``tf.nn.log_poisson_loss(targets, log_input, compute_full_loss=False, name=None)``:
+    e^x − y·x per entry of the log-rates x; ``compute_full_loss`` adds Stirling's term where
+    y > 1 (TensorFlow also adds it, as NaN, for negative counts, which lossgrad refuses)."""
+    return _losses.log_poisson(as_tensor(log_input), as_tensor(targets), full=compute_full_loss,
+                               reduction="none")
+
+
 # ---------------------------------------------------------------------------------------------
 # namespaces
 
 #: ``tf.nn``.
 nn = namespace(softmax, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits,
-               sigmoid_cross_entropy_with_logits, weighted_cross_entropy_with_logits)
+               sigmoid_cross_entropy_with_logits, weighted_cross_entropy_with_logits, ctc_loss,
+               log_poisson_loss)
 
 
 def _on_tensors(keras_loss):

@@ -25,9 +25,12 @@ the divisor — for the elementwise and margin losses. The deprecated ``size_ave
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .. import losses
+from ..errors import OptionError, ShapeError
 from ._common import (
     TORCH_NORMALISED,
     TORCH_REDUCTIONS,
@@ -144,6 +147,117 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
                             reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
 
 
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """``F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean',
+    zero_infinity=False)``: log-probabilities (T, N, C), time first, or (T, C) unbatched; targets
+    padded (N, S) or concatenated 1-D (the labels of every sample in turn, sum(target_lengths) of
+    them); 'mean' divides each loss by its target length (at least 1) and then takes the batch
+    mean. The gradient is PyTorch's (``ctc(convention="torch")``), in the input's layout."""
+    log_probs = as_tensor(log_probs)
+    input_lengths, target_lengths = as_tensor(input_lengths), as_tensor(target_lengths)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs[None]
+        input_lengths, target_lengths = input_lengths.reshape(-1), target_lengths.reshape(-1)
+    elif log_probs.ndim == 3:
+        log_probs = np.swapaxes(log_probs, 0, 1)
+    result = losses.ctc(log_probs, _padded(as_tensor(targets), target_lengths, blank),
+                        input_lengths, target_lengths, blank=blank, zero_infinity=zero_infinity,
+                        divide_by_label_length=reduction == "mean", convention="torch",
+                        reduction=translate_reduction(reduction, TORCH_NORMALISED))
+    if unbatched:
+        return _moved(result, lambda a: a.reshape(a.shape[1:]), values=reduction == "none")
+    return _moved(result, lambda a: np.swapaxes(a, 0, 1))
+
+
+def _padded(targets, lengths, blank):
+    """Concatenated 1-D targets as the padded (N, S) rows lossgrad takes (padded with the blank);
+    padded targets as they are. Lengths that are not non-negative integers, one per sample, are
+    left for the loss to report."""
+    valid = lengths.ndim == 1 and lengths.dtype.kind in "iu" and not np.any(lengths < 0)
+    if targets.ndim != 1 or not valid:
+        return targets
+    if targets.size != lengths.sum():
+        raise ShapeError(
+            f"ctc_loss: 1-D targets hold {targets.size} labels, but target_lengths add up to "
+            f"{lengths.sum()}; concatenate exactly each sample's labels, or pass padded (N, S) "
+            "targets")
+    rows = np.full((len(lengths), lengths.max(initial=0)), blank, dtype=targets.dtype)
+    rows[np.arange(rows.shape[1]) < lengths[:, None]] = targets
+    return rows
+
+
+def _moved(result, move, values=False):
+    """A batch-first CTC result in PyTorch's layout: ``move`` applied to each gradient, and to
+    the per-sample values with ``values``."""
+    grads = {name: move(g) for name, g in result.grads.items()}
+    value = move(result.value) if values else result.value
+    return replace(result, value=value, grad=grads.get("log_probs"), grads=grads)
+
+
+#: KLDivLoss's reductions: its 'batchmean' divides the sum by the batch size (input.size(0)).
+_KL_REDUCTIONS = {**TORCH_REDUCTIONS, "batchmean": "batchmean"}
+
+
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    """``F.kl_div(input, target, reduction='mean', log_target=False)``: input log-probabilities,
+    target probabilities (log-probabilities with ``log_target``); 'mean' divides the sum by the
+    element count, 'batchmean' by the batch size. Both gradients are returned."""
+    return losses.kl_divergence(as_tensor(input), as_tensor(target), log_target=log_target,
+                                reduction=translate_reduction(reduction, _KL_REDUCTIONS))
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, reduction="mean"):
+    """``F.poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8,
+    reduction='mean')``: e^x − y·x of log-rates, or λ − y·log(λ + eps) of rates with
+    ``log_input=False``; ``full`` adds Stirling's term where y > 1."""
+    input, target = as_tensor(input), as_tensor(target)
+    reduction = translate_reduction(reduction, TORCH_REDUCTIONS)
+    if log_input:
+        return losses.log_poisson(input, target, full=full, reduction=reduction)
+    return losses.poisson(input, target, eps=eps, full=full, reduction=reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``F.gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean')``: var
+    of the input's shape, without its last axis, with one axis of size 1, or a float; clamped at
+    eps with the gradient passing straight through, as PyTorch clamps it under no_grad."""
+    return losses.gaussian_nll(as_tensor(input), as_tensor(target), as_tensor(var), full=full,
+                               eps=eps, reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean"):
+    """``F.cosine_embedding_loss(input1, input2, target, margin=0, reduction='mean')``: inputs
+    (N, D) or unbatched (D,), target ±1 per pair; 1 − cos for 1, max(0, cos − margin) for −1."""
+    input1 = as_tensor(input1)
+    return losses.cosine_embedding(input1, as_tensor(input2), as_tensor(target), margin=margin,
+                                   axis=class_axis(input1),
+                                   reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
+    """``F.margin_ranking_loss(input1, input2, target, margin=0, reduction='mean')``:
+    max(0, −y·(x1 − x2) + margin) of inputs and ±1 targets of one shape; the gradients with
+    respect to input1 (``grad``) and input2 (``grads["x2"]``)."""
+    return losses.margin_ranking(as_tensor(input1), as_tensor(input2), as_tensor(target),
+                                 margin=margin,
+                                 reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, *,
+                        reduction="mean"):
+    """``F.triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6,
+    swap=False, reduction='mean')``: inputs (N, D) or unbatched (D,), distances
+    ‖u − v + eps‖_p over the last axis; margin ≤ 0 is refused, as PyTorch refuses it."""
+    if not margin > 0:
+        raise OptionError(f"triplet_margin_loss: margin must be greater than 0, got {margin!r} "
+                          "(PyTorch's rule; lossgrad.losses.triplet_margin takes any margin)")
+    return losses.triplet_margin(as_tensor(anchor), as_tensor(positive), as_tensor(negative),
+                                 margin=margin, p=p, eps=eps, swap=swap, convention="torch",
+                                 reduction=translate_reduction(reduction, TORCH_REDUCTIONS))
+
+
 def _elementwise(weight, input, reduction) -> dict:
     """PyTorch's elementwise ``weight`` (broadcast against the input, as PyTorch broadcasts it)
     as lossgrad's sample weights, and 'mean' as the mean over every element."""
@@ -156,7 +270,9 @@ def _elementwise(weight, input, reduction) -> dict:
 functional = namespace(cross_entropy, nll_loss, binary_cross_entropy,
                        binary_cross_entropy_with_logits, multi_margin_loss, multilabel_margin_loss,
                        multilabel_soft_margin_loss, soft_margin_loss, hinge_embedding_loss,
-                       mse_loss, l1_loss, huber_loss, smooth_l1_loss)
+                       mse_loss, l1_loss, huber_loss, smooth_l1_loss, ctc_loss, kl_div,
+                       poisson_nll_loss, gaussian_nll_loss, cosine_embedding_loss,
+                       margin_ranking_loss, triplet_margin_loss)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,6 +400,22 @@ class HuberLoss(TorchLoss):
         super().__init__(reduction=reduction, delta=delta)
 
 
+class CTCLoss(TorchLoss):
+    """``torch.nn.CTCLoss(blank=0, reduction='mean', zero_infinity=False)``, called as
+    ``loss(log_probs, targets, input_lengths, target_lengths)``; see :func:`ctc_loss`."""
+
+    function = staticmethod(ctc_loss)
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(blank=blank, reduction=reduction, zero_infinity=zero_infinity)
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return self.function(log_probs, targets, input_lengths, target_lengths, **self.options)
+
+    def __call__(self, log_probs, targets, input_lengths, target_lengths):
+        return self.forward(log_probs, targets, input_lengths, target_lengths)
+
+
 class SmoothL1Loss(TorchLoss):
     """``torch.nn.SmoothL1Loss(reduction='mean', beta=1.0)``."""
 
@@ -293,11 +425,96 @@ class SmoothL1Loss(TorchLoss):
         super().__init__(reduction=reduction, beta=beta)
 
 
+class KLDivLoss(TorchLoss):
+    """``torch.nn.KLDivLoss(reduction='mean', log_target=False)``; see :func:`kl_div`."""
+
+    function = staticmethod(kl_div)
+
+    def __init__(self, *, reduction="mean", log_target=False):
+        super().__init__(reduction=reduction, log_target=log_target)
+
+
+class PoissonNLLLoss(TorchLoss):
+    """``torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-8, reduction='mean')``."""
+
+    function = staticmethod(poisson_nll_loss)
+
+    def __init__(self, log_input=True, full=False, *, eps=1e-8, reduction="mean"):
+        super().__init__(log_input=log_input, full=full, eps=eps, reduction=reduction)
+
+
+class GaussianNLLLoss(TorchLoss):
+    """``torch.nn.GaussianNLLLoss(full=False, eps=1e-6, reduction='mean')``, called as
+    ``loss(input, target, var)``; see :func:`gaussian_nll_loss`."""
+
+    function = staticmethod(gaussian_nll_loss)
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(full=full, eps=eps, reduction=reduction)
+
+    def forward(self, input, target, var):
+        return self.function(input, target, var, **self.options)
+
+    def __call__(self, input, target, var):
+        return self.forward(input, target, var)
+
+
+class CosineEmbeddingLoss(TorchLoss):
+    """``torch.nn.CosineEmbeddingLoss(margin=0.0, reduction='mean')``, called as
+    ``loss(input1, input2, target)``; see :func:`cosine_embedding_loss`."""
+
+    function = staticmethod(cosine_embedding_loss)
+
+    def __init__(self, margin=0.0, *, reduction="mean"):
+        super().__init__(margin=margin, reduction=reduction)
+
+    def forward(self, input1, input2, target):
+        return self.function(input1, input2, target, **self.options)
+
+    def __call__(self, input1, input2, target):
+        return self.forward(input1, input2, target)
+
+
+class MarginRankingLoss(TorchLoss):
+    """``torch.nn.MarginRankingLoss(margin=0.0, reduction='mean')``, called as
+    ``loss(input1, input2, target)``; see :func:`margin_ranking_loss`."""
+
+    function = staticmethod(margin_ranking_loss)
+
+    def __init__(self, margin=0.0, *, reduction="mean"):
+        super().__init__(margin=margin, reduction=reduction)
+
+    def forward(self, input1, input2, target):
+        return self.function(input1, input2, target, **self.options)
+
+    def __call__(self, input1, input2, target):
+        return self.forward(input1, input2, target)
+
+
+class TripletMarginLoss(TorchLoss):
+    """``torch.nn.TripletMarginLoss(margin=1.0, p=2.0, eps=1e-6, swap=False, reduction='mean')``,
+    called as ``loss(anchor, positive, negative)``; see :func:`triplet_margin_loss`."""
+
+    function = staticmethod(triplet_margin_loss)
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, *, reduction="mean"):
+        super().__init__(margin=margin, p=p, eps=eps, swap=swap, reduction=reduction)
+
+    def forward(self, anchor, positive, negative):
+        return self.function(anchor, positive, negative, **self.options)
+
+    def __call__(self, anchor, positive, negative):
+        return self.forward(anchor, positive, negative)
+
+
 __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
     "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss", "HingeEmbeddingLoss",
-    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "functional", "cross_entropy", "nll_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "multi_margin_loss",
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CTCLoss", "functional", "cross_entropy",
+    "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "hinge_embedding_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+    "hinge_embedding_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "ctc_loss",
+    "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "kl_div",
+    "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss", "MarginRankingLoss",
+    "TripletMarginLoss", "margin_ranking_loss", "triplet_margin_loss",
 ]

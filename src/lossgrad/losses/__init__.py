@@ -19,13 +19,21 @@ from .margin import (categorical_hinge, hinge, hinge_embedding, multi_margin, mu
 from .regression import (absolute_error, huber, log_cosh, mape, msle, quantile, smooth_l1,
                          squared_error)
 from .sparsemax import binary_sparsemax, multiclass_sparsemax
+from .sequence import ctc, softmax_ctc
+from .divergence import (categorical_kl_divergence, cosine_distance, cosine_embedding,
+                         cosine_similarity, gaussian_nll, js_divergence, kl_divergence,
+                         log_poisson, poisson)
+from .ranking import circle, margin_ranking, ntxent, triplet_margin
+from .segmentation import (dice, sigmoid_dice, softmax_dice, softmax_generalized_dice,
+                           tversky)
 # (imports of the other families go here, one line per module)
 
 #: name → (function, aliases). One entry per loss; aliases are the frameworks' spellings. A Keras
 #: name resolves to the loss for Keras's default input (probabilities: from_logits=False).
 _INDEX = {
     "softmax_cross_entropy": (softmax_cross_entropy, (
-        "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2")),
+        "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+        "safe_softmax_cross_entropy")),
     "sparse_softmax_cross_entropy": (sparse_softmax_cross_entropy, (
         "CrossEntropyLoss", "cross_entropy", "sparse_softmax_cross_entropy_with_logits",
         "softmax_cross_entropy_with_integer_labels")),
@@ -75,6 +83,34 @@ _INDEX = {
     # --- sparsemax (sparsemax.py) ---
     "multiclass_sparsemax": (multiclass_sparsemax, ("multiclass_sparsemax_loss",)),
     "binary_sparsemax": (binary_sparsemax, ("sparsemax_loss",)),
+    # --- sequences (sequence.py): PyTorch's names take log-probabilities, Keras's CTC logits ---
+    "ctc": (ctc, ("CTCLoss", "ctc_loss")),
+    "softmax_ctc": (softmax_ctc, ("CTC",)),
+    # --- divergences and likelihoods (divergence.py): kl_divergence takes log-probabilities ---
+    # (PyTorch, optax), categorical_kl_divergence probabilities (Keras, convention="keras").
+    "kl_divergence": (kl_divergence, (
+        "KLDivLoss", "kl_div", "kl_divergence_with_log_targets")),
+    "categorical_kl_divergence": (categorical_kl_divergence, (
+        "KLDivergence", "kld", "kullback_leibler_divergence")),
+    "js_divergence": (js_divergence, ("LigerJSD", "jsd", "jensen_shannon_divergence")),
+    "poisson": (poisson, ("Poisson",)),
+    "log_poisson": (log_poisson, ("PoissonNLLLoss", "poisson_nll_loss", "log_poisson_loss")),
+    "gaussian_nll": (gaussian_nll, ("GaussianNLLLoss", "gaussian_nll_loss")),
+    "cosine_similarity": (cosine_similarity, ("CosineSimilarity",)),
+    "cosine_distance": (cosine_distance, ()),
+    "cosine_embedding": (cosine_embedding, ("CosineEmbeddingLoss", "cosine_embedding_loss")),
+    # --- ranking and metric learning (ranking.py) ---
+    "margin_ranking": (margin_ranking, ("MarginRankingLoss", "margin_ranking_loss")),
+    "triplet_margin": (triplet_margin, ("TripletMarginLoss", "triplet_margin_loss")),
+    "ntxent": (ntxent, ()),
+    "circle": (circle, ("Circle",)),
+    # --- segmentation (segmentation.py): dice / tversky take probabilities, the rest logits ---
+    "dice": (dice, ("Dice",)),
+    "tversky": (tversky, ("Tversky",)),
+    "sigmoid_dice": (sigmoid_dice, ("binary_dice_loss",)),
+    "softmax_dice": (softmax_dice, ("dice_loss",)),
+    "softmax_generalized_dice": (softmax_generalized_dice, (
+        "multiclass_generalized_dice_loss", "generalized_dice")),
 }
 
 NAMES: tuple[str, ...] = tuple(_INDEX)

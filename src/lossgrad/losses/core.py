@@ -73,6 +73,10 @@ class LossResult:
     grad: np.ndarray | None
     grads: Mapping[str, np.ndarray] = field(default_factory=dict)
     aux: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: For a loss whose values depend on the whole batch (``Parts.grad`` a callable): cotangent of
+    #: ``value`` ↦ the gradient of every differentiable input, by name. None otherwise, where each
+    #: value depends only on its own slice and the cotangent times ``grads`` is the same thing.
+    vjp: Callable | None = None
 
     def __float__(self) -> float:
         if self.value.size != 1:
@@ -107,6 +111,11 @@ class Parts:
         it is the gradient of the broadcast input, which the decorator sums down to the input's
         shape. The decorator scales a fresh buffer in place (inputs and shared buffers are copied
         first).
+        A *coupled* body, whose values each depend on the whole batch (pairwise similarities),
+        has no per-entry gradient to scale: it gives a callable ``factor ↦ gradient(s)`` instead,
+        the vector-Jacobian product of the batch, where ``factor`` holds ∂ reduced / ∂ value
+        (the value's shape); it returns an array or a dict as above, already weighted, and the
+        decorator calls it instead of multiplying.
     norm: the weight of each entry in the "mean" divisor (class weight of its label, 0 where
         ignored); None means 1 for every valid entry.
     valid: False where an entry is ignored; None means every entry counts.
@@ -309,7 +318,8 @@ def as_weights(weights, value_shape: tuple, *, name: str, loss: str, dtype) -> n
         )
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         bad = first_index(~(np.isfinite(w) & (w >= 0)))
-        raise DomainError(f"{loss}: {name}[{index_str(bad)}] = {w[bad]}, expected a finite weight "
+        at = f"[{index_str(bad)}]" if bad else ""  # a scalar weight has no index
+        raise DomainError(f"{loss}: {name}{at} = {w[bad]}, expected a finite weight "
                           "≥ 0; fix that weight (use 0 to leave an entry out)")
     return w.reshape(w.shape + (1,) * (len(value_shape) - w.ndim))
 
@@ -435,7 +445,8 @@ def loss(*, kind: str, reductions: tuple[str, ...] = ()) -> Callable:
         "rows": one value per row along a class axis, which the value drops; the public function
             takes ``axis`` and the body sees the class axis last;
         "per_sample": one value per entry of the prediction's first axis (shape (N,)); sample
-            weights and the reduction factor broadcast over each gradient's trailing axes.
+            weights and the reduction factor broadcast over each gradient's trailing axes. A loss
+            defined on the batch as a whole (batch-level Dice) may give one 0-d value instead.
         Elementwise and per-sample losses refuse ``axis`` (a body may name its own axis option).
     reductions: the reductions this loss takes beyond the common four (keys of EXTRA_REDUCTIONS).
 
@@ -484,11 +495,14 @@ def loss(*, kind: str, reductions: tuple[str, ...] = ()) -> Callable:
                 sw = None if sample_weight is None else as_weights(
                     sample_weight, parts.value.shape, name="sample_weight", loss=name, dtype=work)
                 value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
-                grads = _finish_grads(parts.grad, factor, arrays, given, moved, axis, dtype, name)
+                finish = functools.partial(_finish_grads, parts.grad, arrays=arrays, given=given,
+                                           moved=moved, axis=axis, dtype=dtype, name=name)
+                grads = finish(factor)
                 # Inside errstate: a float32 value beyond float16's range becomes inf, silently.
                 aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
                 value = np.asarray(value).astype(dtype, copy=False)
-            return LossResult(value=value, grad=grads.get(first), grads=grads, aux=aux)
+            vjp = _coupled_vjp(finish, factor, value.shape) if callable(parts.grad) else None
+            return LossResult(value=value, grad=grads.get(first), grads=grads, aux=aux, vjp=vjp)
 
         common = [
             inspect.Parameter("reduction", inspect.Parameter.KEYWORD_ONLY, default="mean"),
@@ -574,19 +588,25 @@ def _check_inputs_finite(arrays: dict, name: str) -> None:
             check_finite(a, key, name)
 
 
-def _finish_grads(grad, factor, arrays, given, moved, axis, dtype, name) -> dict:
-    """Each body gradient times the reduction factor, summed down to its input's shape, moved
-    back to the caller's layout, in its input's dtype (the prediction's: the caller's dtype)."""
+def _finish_grads(grad, factor, *, arrays, given, moved, axis, dtype, name) -> dict:
+    """Each body gradient times the reduction factor (a coupled body's VJP called with it instead),
+    summed down to its input's shape, moved back to the caller's layout, in its input's dtype (the
+    prediction's: the caller's dtype)."""
     if grad is None:
         return {}
+    coupled = callable(grad)
+    if coupled:
+        with np.errstate(all="ignore"):
+            grad = grad(factor)
     first = next(iter(arrays))
     grads = grad if isinstance(grad, dict) else {first: grad}
     keep = (*arrays.values(), *given.values())
     out = {}
     for key, g in grads.items():
         g = np.asarray(g)
-        others = [h for k, h in grads.items() if k != key]
-        g = _times_factor(g, _per_entry(factor, g, factor.shape, name), keep=(*keep, *others))
+        if not coupled:
+            others = [h for k, h in grads.items() if k != key]
+            g = _times_factor(g, _per_entry(factor, g, factor.shape, name), keep=(*keep, *others))
         g = _unbroadcast(g, np.shape(arrays[key]), name, key)
         if key in moved:
             g = np.moveaxis(g, -1, axis)
@@ -595,6 +615,20 @@ def _finish_grads(grad, factor, arrays, given, moved, axis, dtype, name) -> dict
         out[key] = np.asarray(g, order="C").astype(dtype if held is None else held.dtype,
                                                    copy=False)
     return out
+
+
+def _coupled_vjp(finish: Callable, factor: np.ndarray, shape: tuple) -> Callable:
+    """LossResult.vjp of a coupled loss: a cotangent of the (reduced) value, times the factor
+    that reduction gave each unreduced value, is the weight the body's VJP needs."""
+
+    def vjp(cotangent) -> dict:
+        g = np.asarray(cotangent, dtype=factor.dtype)
+        if g.shape != shape:
+            raise ShapeError(f"vjp: a cotangent of shape {g.shape} does not match the loss "
+                             f"value's shape {shape}; give one cotangent per value")
+        return finish(g * factor)
+
+    return vjp
 
 
 def _unbroadcast(g: np.ndarray, shape: tuple, name: str, key: str) -> np.ndarray:
