@@ -281,13 +281,14 @@ functional = namespace(cross_entropy, nll_loss, binary_cross_entropy,
 
 class TorchLoss(LossObject):
     """What every ``torch.nn`` loss module shares: ``loss(input, target)`` = ``loss.forward(input,
-    target)``, the functional call with the module's constructor arguments."""
+    target)``, the functional call with the module's constructor arguments (a loss of three or
+    four inputs, such as TripletMarginLoss or CTCLoss, takes them in the functional's order)."""
 
-    def forward(self, input, target):
-        return self.function(input, target, **self.options)
+    def forward(self, *inputs):
+        return self.function(*inputs, **self.options)
 
-    def __call__(self, input, target):
-        return self.forward(input, target)
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
 
 
 class CrossEntropyLoss(TorchLoss):
@@ -409,12 +410,6 @@ class CTCLoss(TorchLoss):
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         super().__init__(blank=blank, reduction=reduction, zero_infinity=zero_infinity)
 
-    def forward(self, log_probs, targets, input_lengths, target_lengths):
-        return self.function(log_probs, targets, input_lengths, target_lengths, **self.options)
-
-    def __call__(self, log_probs, targets, input_lengths, target_lengths):
-        return self.forward(log_probs, targets, input_lengths, target_lengths)
-
 
 class SmoothL1Loss(TorchLoss):
     """``torch.nn.SmoothL1Loss(reduction='mean', beta=1.0)``."""
@@ -452,12 +447,6 @@ class GaussianNLLLoss(TorchLoss):
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(full=full, eps=eps, reduction=reduction)
 
-    def forward(self, input, target, var):
-        return self.function(input, target, var, **self.options)
-
-    def __call__(self, input, target, var):
-        return self.forward(input, target, var)
-
 
 class CosineEmbeddingLoss(TorchLoss):
     """``torch.nn.CosineEmbeddingLoss(margin=0.0, reduction='mean')``, called as
@@ -467,12 +456,6 @@ class CosineEmbeddingLoss(TorchLoss):
 
     def __init__(self, margin=0.0, *, reduction="mean"):
         super().__init__(margin=margin, reduction=reduction)
-
-    def forward(self, input1, input2, target):
-        return self.function(input1, input2, target, **self.options)
-
-    def __call__(self, input1, input2, target):
-        return self.forward(input1, input2, target)
 
 
 class MarginRankingLoss(TorchLoss):
@@ -484,12 +467,6 @@ class MarginRankingLoss(TorchLoss):
     def __init__(self, margin=0.0, *, reduction="mean"):
         super().__init__(margin=margin, reduction=reduction)
 
-    def forward(self, input1, input2, target):
-        return self.function(input1, input2, target, **self.options)
-
-    def __call__(self, input1, input2, target):
-        return self.forward(input1, input2, target)
-
 
 class TripletMarginLoss(TorchLoss):
     """``torch.nn.TripletMarginLoss(margin=1.0, p=2.0, eps=1e-6, swap=False, reduction='mean')``,
@@ -500,11 +477,6 @@ class TripletMarginLoss(TorchLoss):
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, *, reduction="mean"):
         super().__init__(margin=margin, p=p, eps=eps, swap=swap, reduction=reduction)
 
-    def forward(self, anchor, positive, negative):
-        return self.function(anchor, positive, negative, **self.options)
-
-    def __call__(self, anchor, positive, negative):
-        return self.forward(anchor, positive, negative)
 
 
 __all__ = [
