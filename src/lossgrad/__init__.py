@@ -14,7 +14,7 @@ from .errors import (
     ShapeError,
     UnsafeFileError,
 )
-from .losses import LossResult
+from .losses import LossResult, kernels
 from .losses.sparsemax import sparsemax
 from .train import History, evaluate, fit
 from .numerics import log_sigmoid, log_softmax, logsumexp, one_hot, sigmoid, softmax, softmax_jacobian
@@ -22,7 +22,7 @@ from .numerics import log_sigmoid, log_softmax, logsumexp, one_hot, sigmoid, sof
 __version__ = "0.1.0"
 
 __all__ = [
-    "losses", "LossResult", "autodiff", "nn", "optim", "data", "checkpoint", "train",
+    "losses", "LossResult", "kernels", "autodiff", "nn", "optim", "data", "checkpoint", "train",
     "fit", "evaluate", "History",
     "Tensor", "Variable", "GradientTape", "grad", "no_grad", "enable_grad",
     "log_sigmoid", "log_softmax", "logsumexp", "one_hot", "sigmoid", "softmax", "softmax_jacobian",

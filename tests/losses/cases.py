@@ -111,7 +111,7 @@ def _one_hot(labels, num_classes):
 
 
 def ref_softmax_cross_entropy(x, t, label_smoothing=0.0, class_weight=None, z_loss=0.0,
-                              softcap=None, convention="exact"):
+                              softcap=None, convention="exact", kernel=None):
     num_classes = x.shape[-1]
     if softcap is not None:
         x = softcap * np.tanh(x / softcap)
@@ -138,20 +138,31 @@ def ref_sparse_softmax_cross_entropy(x, labels, ignore_index=None, **options):
 
 _WEIGHTS4 = np.array([0.5, 2.0, 1.0, 1.5])
 
+
+def both_paths(*options: dict) -> tuple:
+    """The option sets as given (kernel="auto"), then each on the fused and the reference path
+    forced: the whole contract runs on both (a loss with a fused kernel takes ``kernel``)."""
+    forced = tuple({**o, "kernel": path} for path in ("fused", "reference") for o in options)
+    return options + forced
+
+
 CASES: list[Case] = [
     Case("softmax_cross_entropy", logits_and_distributions(4), ref_softmax_cross_entropy,
-         options=({}, {"label_smoothing": 0.2}, {"class_weight": _WEIGHTS4},
-                  {"class_weight": _WEIGHTS4, "convention": "keras"},
-                  {"z_loss": 1e-2, "softcap": 3.0})),
+         options=both_paths({}, {"label_smoothing": 0.2}, {"class_weight": _WEIGHTS4},
+                            {"class_weight": _WEIGHTS4, "convention": "keras"},
+                            {"z_loss": 1e-2, "softcap": 3.0},
+                            {"class_weight": _WEIGHTS4, "label_smoothing": 0.1, "z_loss": 1e-2})),
     Case("sparse_softmax_cross_entropy", logits_and_labels(4), ref_sparse_softmax_cross_entropy,
          labels=True, ignore_index=-100,
-         options=({}, {"label_smoothing": 0.2}, {"class_weight": _WEIGHTS4},
-                  {"class_weight": _WEIGHTS4, "label_smoothing": 0.1},
-                  {"class_weight": _WEIGHTS4, "label_smoothing": 0.1, "convention": "keras"},
-                  {"ignore_index": -100}, {"z_loss": 1e-2, "softcap": 3.0})),
+         options=both_paths({}, {"label_smoothing": 0.2}, {"class_weight": _WEIGHTS4},
+                            {"class_weight": _WEIGHTS4, "label_smoothing": 0.1},
+                            {"class_weight": _WEIGHTS4, "label_smoothing": 0.1,
+                             "convention": "keras"},
+                            {"ignore_index": -100}, {"z_loss": 1e-2, "softcap": 3.0},
+                            {"class_weight": _WEIGHTS4, "ignore_index": -100, "z_loss": 1e-2})),
     Case("sparse_softmax_cross_entropy", logits_and_labels(3, extra=(2,)),
          ref_sparse_softmax_cross_entropy, labels=True, tag="spatial",
-         options=({}, {"label_smoothing": 0.3})),
+         options=both_paths({}, {"label_smoothing": 0.3})),
 ]
 
 # Each family's rows live in their own module beside this one; one import line each.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.losses.cases import Case
+from tests.losses.cases import Case, both_paths
 
 KERAS_EPSILON = 1e-7
 TORCH_LOG_FLOOR = -100.0
@@ -120,7 +120,7 @@ def ref_binary_cross_entropy(p, y, label_smoothing=0.0, convention="exact"):
     return -(y * _log(p, convention) + (1 - y) * _log(1 - p, convention))
 
 
-def ref_sigmoid_binary_cross_entropy(x, y, pos_weight=None, label_smoothing=0.0):
+def ref_sigmoid_binary_cross_entropy(x, y, pos_weight=None, label_smoothing=0.0, kernel=None):
     y = _smoothed(y, label_smoothing, 2)
     pw = 1.0 if pos_weight is None else np.asarray(pos_weight)
     sigma = 1 / (1 + np.exp(-x))
@@ -159,8 +159,8 @@ CASES: list[Case] = [
                   _TORCH)),
     Case("sigmoid_binary_cross_entropy", binary_pairs(3, logits=True),
          ref_sigmoid_binary_cross_entropy,
-         options=({}, {"pos_weight": 2.5}, {"pos_weight": np.array([0.5, 1.0, 3.0])},
-                  {"pos_weight": np.array([0.5, 1.0, 3.0]), "label_smoothing": 0.1})),
+         options=both_paths({}, {"pos_weight": 2.5}, {"pos_weight": np.array([0.5, 1.0, 3.0])},
+                            {"pos_weight": np.array([0.5, 1.0, 3.0]), "label_smoothing": 0.1})),
     Case("nll", probs_and_labels(4, log=True), ref_nll, domain="log_probabilities", labels=True,
          ignore_index=-100,
          options=({}, {"class_weight": _WEIGHTS4}, {"ignore_index": -100},

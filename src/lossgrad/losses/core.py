@@ -120,6 +120,11 @@ class Parts:
         ignored); None means 1 for every valid entry.
     valid: False where an entry is ignored; None means every entry counts.
     aux: by-products to return (unreduced, value-shaped).
+    fill: a fused body's single pass (lossgrad.losses.kernels), or None. Such a body returns
+        ``value`` unfilled and ``grad`` None; the decorator computes the reduction's factor first
+        (it needs only the value's shape, ``norm``, ``valid`` and the sample weights) and calls
+        ``fill(factor)`` — or ``fill(None)`` when no gradient is asked — which writes the values
+        into ``value`` and returns the gradient already multiplied by the factor.
     """
 
     value: np.ndarray
@@ -127,6 +132,7 @@ class Parts:
     norm: np.ndarray | None = None
     valid: np.ndarray | None = None
     aux: dict = field(default_factory=dict)
+    fill: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class Context:
     dtype: np.dtype  # the caller's dtype (Keras's clip bounds are computed in it)
     want_grad: bool
     validate: bool
+    given: object = None  # the prediction as the caller passed it (an in-place gradient goes there)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,22 +350,45 @@ def reduce(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None, em
     ``factor`` has the value's shape; it broadcasts over a gradient's trailing (class) axes.
     """
     v = parts.value
-    w = np.ones_like(v) if sample_weight is None else np.broadcast_to(sample_weight, v.shape)
+    w, denom = _weights(parts, reduction, sample_weight)
     if reduction == "none":
         return (v if sample_weight is None else w * v), w
     if reduction == "sum":
         return np.sum(w * v), w
+    if denom == 0:
+        return np.asarray(np.nan if empty == "nan" else 0.0, dtype=v.dtype), np.zeros_like(v)
+    return np.sum(w * v) / denom, _divided(w, denom)
+
+
+def reduction_factor(parts: Parts, *, reduction: str, sample_weight: np.ndarray | None):
+    """The factor of :func:`reduce` alone, before the values exist (a fused body's ``fill``)."""
+    w, denom = _weights(parts, reduction, sample_weight)
+    if denom is None:
+        return w
+    return np.zeros(w.shape, w.dtype) if denom == 0 else _divided(w, denom)
+
+
+def _weights(parts: Parts, reduction: str, sample_weight):
+    """Each value's weight (a read-only broadcast 1 without sample weights, so an elementwise loss
+    never allocates a value-sized array of ones) and the reduction's divisor (None: it has none)."""
+    v = parts.value
+    w = (np.broadcast_to(np.ones((), v.dtype), v.shape) if sample_weight is None
+         else np.broadcast_to(sample_weight, v.shape))
+    if reduction in ("none", "sum"):
+        return w, None
     if reduction == "mean":
         norm = parts.norm if parts.norm is not None else parts.valid
-        denom = np.sum(w) if norm is None else np.sum(w * norm)
-    elif reduction == "batchmean":
-        denom = v.shape[0] if v.ndim else 1  # a 0-d value is one sample
-    else:  # "sum_over_batch_size"
-        denom = v.size if parts.valid is None else np.count_nonzero(parts.valid)
-    if denom == 0:
-        fill = np.nan if empty == "nan" else 0.0
-        return np.asarray(fill, dtype=v.dtype), np.zeros_like(v)
-    return np.sum(w * v) / denom, w / denom
+        return w, (np.sum(w) if norm is None else np.sum(w * norm))
+    if reduction == "batchmean":
+        return w, (v.shape[0] if v.ndim else 1)  # a 0-d value is one sample
+    return w, (v.size if parts.valid is None else np.count_nonzero(parts.valid))
+
+
+def _divided(w: np.ndarray, denom) -> np.ndarray:
+    """w / denom, still a broadcast view when w is one (see ``_weights``)."""
+    if w.size and not any(w.strides):
+        return np.broadcast_to(w.reshape(-1)[0] / denom, w.shape)
+    return w / denom
 
 
 def mean_then_reduce(result: LossResult, axis=-1, *, reduction: str = "none",
@@ -489,14 +519,19 @@ def loss(*, kind: str, reductions: tuple[str, ...] = ()) -> Callable:
             if check_finite:
                 _check_inputs_finite(arrays, name)
             arrays, moved, axis = _layout(kind, arrays, axis, name)
-            ctx = Context(name=name, dtype=dtype, want_grad=bool(grad), validate=bool(validate))
+            ctx = Context(name=name, dtype=dtype, want_grad=bool(grad), validate=bool(validate),
+                          given=given[first])
             with np.errstate(all="ignore"):
                 parts = body(*arrays.values(), ctx, **options)
                 sw = None if sample_weight is None else as_weights(
                     sample_weight, parts.value.shape, name="sample_weight", loss=name, dtype=work)
+                if parts.fill is not None:
+                    parts.grad = parts.fill(reduction_factor(
+                        parts, reduction=reduction, sample_weight=sw) if ctx.want_grad else None)
                 value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
                 finish = functools.partial(_finish_grads, parts.grad, arrays=arrays, given=given,
-                                           moved=moved, axis=axis, dtype=dtype, name=name)
+                                           moved=moved, axis=axis, dtype=dtype, name=name,
+                                           scaled=parts.fill is not None)
                 grads = finish(factor)
                 # Inside errstate: a float32 value beyond float16's range becomes inf, silently.
                 aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
@@ -588,10 +623,10 @@ def _check_inputs_finite(arrays: dict, name: str) -> None:
             check_finite(a, key, name)
 
 
-def _finish_grads(grad, factor, *, arrays, given, moved, axis, dtype, name) -> dict:
-    """Each body gradient times the reduction factor (a coupled body's VJP called with it instead),
-    summed down to its input's shape, moved back to the caller's layout, in its input's dtype (the
-    prediction's: the caller's dtype)."""
+def _finish_grads(grad, factor, *, arrays, given, moved, axis, dtype, name, scaled=False) -> dict:
+    """Each body gradient times the reduction factor (a coupled body's VJP called with it instead;
+    a fused body's, ``scaled``, already multiplied), summed down to its input's shape, moved back to
+    the caller's layout, in its input's dtype (the prediction's: the caller's dtype)."""
     if grad is None:
         return {}
     coupled = callable(grad)
@@ -604,7 +639,7 @@ def _finish_grads(grad, factor, *, arrays, given, moved, axis, dtype, name) -> d
     out = {}
     for key, g in grads.items():
         g = np.asarray(g)
-        if not coupled:
+        if not (coupled or scaled):
             others = [h for k, h in grads.items() if k != key]
             g = _times_factor(g, _per_entry(factor, g, factor.shape, name), keep=(*keep, *others))
         g = _unbroadcast(g, np.shape(arrays[key]), name, key)

@@ -11,6 +11,7 @@ from scipy import special
 
 from ..errors import DomainError, ProbabilitiesAsLogitsWarning, ShapeError
 from ..numerics import softmax_rows as _softmax_rows
+from . import kernels
 from .core import (
     CONVENTIONS,
     Parts,
@@ -48,9 +49,11 @@ def looks_like_probabilities(x: np.ndarray) -> bool:
     if x.size == 0 or x.shape[-1] < 2:
         return False
     tol = 1e-3 if x.dtype.itemsize <= 4 else 1e-6
-    # Cheapest test first: real logits almost always have a negative entry.
-    return bool(x.min() >= 0 and np.all(np.abs(np.sum(x, axis=-1) - 1) <= tol)
-                and np.any(x != x[..., :1]))
+    # Cheapest test first: real logits almost always have a negative entry, usually in the first
+    # row already, which spares reading all N×C logits an extra time.
+    first = x[(0,) * (x.ndim - 1)]
+    return bool(first.min() >= 0 and x.min() >= 0
+                and np.all(np.abs(np.sum(x, axis=-1) - 1) <= tol) and np.any(x != x[..., :1]))
 
 
 def warn_if_probabilities(logits: np.ndarray, ctx, instead: str) -> None:
@@ -101,7 +104,8 @@ def _finish_logits(value, grad, dz, lse, return_lse):
 
 @loss(kind="rows")
 def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_weight=None,
-                          z_loss=0.0, softcap=None, convention="exact", return_lse=False):
+                          z_loss=0.0, softcap=None, convention="exact", return_lse=False,
+                          kernel="auto", inplace=False):
     """Cross-entropy between a distribution over classes and softmax(logits).
 
     **Value:** ℓ = −Σ_c w_c t_c log softmax(x)_c + ζ·lse(x)², with t ← (1−α)·t + α/C under label
@@ -137,12 +141,20 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
     targets = _dense_targets(targets, logits, ctx, instead="sparse_softmax_cross_entropy")
     warn_if_probabilities(logits, ctx, instead="categorical_cross_entropy")
     num_classes = logits.shape[-1]
+    w = None if class_weight is None else class_weights(
+        class_weight, num_classes, loss=ctx.name, dtype=logits.dtype)
+    out = kernels.inplace_target(logits, ctx, inplace)
+    keras_rows = w is not None and convention == "keras"
+    if kernels.fused_chosen(kernel, logits, softcap=softcap):
+        return kernels.softmax_parts(
+            logits, ctx, targets=targets, class_weight=None if keras_rows else w,
+            row_scale=w[np.argmax(targets, axis=-1)] if keras_rows else None,
+            label_smoothing=label_smoothing, z_loss=z_loss, softcap=softcap, out=out,
+            return_lse=return_lse)
     targets = _smooth(targets, label_smoothing, num_classes)
     z, dz = _apply_softcap(logits, softcap)
     rows = _softmax_rows(z)
-    w = None if class_weight is None else class_weights(
-        class_weight, num_classes, loss=ctx.name, dtype=logits.dtype)
-    if w is not None and convention == "keras":
+    if keras_rows:
         value, grad = _weighted_target_ce(z, rows, targets, None, ctx.want_grad)
         value, grad = _scale_rows(value, grad, w[np.argmax(targets, axis=-1)])
     else:
@@ -152,13 +164,13 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
         value = value + z_loss * lse[..., 0] ** 2
         grad = grad + 2 * z_loss * lse * rows.p if grad is not None else None
     value, grad, aux = _finish_logits(value, grad, dz, lse, return_lse)
-    return Parts(value, grad, aux=aux)
+    return _into(Parts(value, grad, aux=aux), out)
 
 
 @loss(kind="rows")
 def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, class_weight=None,
                                  ignore_index=None, z_loss=0.0, softcap=None, convention="exact",
-                                 return_lse=False):
+                                 return_lse=False, kernel="auto", inplace=False):
     """Cross-entropy of integer class labels under softmax(logits); no one-hot is ever built.
 
     **Value:** ℓ = lse(x) − x_y unsmoothed and unweighted; in general ℓ = −Σ_c w_c t_c log p_c +
@@ -198,12 +210,20 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     safe, norm, valid, w = sparse_weights(labels, num_classes=num_classes,
                                           class_weight=class_weight, ignore_index=ignore_index,
                                           loss=ctx.name, dtype=logits.dtype)
+    out = kernels.inplace_target(logits, ctx, inplace)
+    if kernels.fused_chosen(kernel, logits, softcap=softcap):
+        keras_rows = w is not None and convention == "keras"
+        return kernels.softmax_parts(
+            logits, ctx, labels=safe, class_weight=None if keras_rows else w,
+            row_scale=w[safe] if keras_rows else None, label_smoothing=label_smoothing,
+            z_loss=z_loss, softcap=softcap, valid=valid, norm=norm, out=out,
+            return_lse=return_lse)
     z, dz = _apply_softcap(logits, softcap)
     rows = _softmax_rows(z)
     value, grad = _sparse_ce(z, rows, safe, label_smoothing, w, z_loss, convention, ctx.want_grad)
     value, grad, aux = _finish_logits(value, grad, dz, rows.lse, return_lse)
     value, grad = _mask_ignored(value, grad, valid)
-    return Parts(value, grad, norm=norm, valid=valid, aux=aux)
+    return _into(Parts(value, grad, norm=norm, valid=valid, aux=aux), out)
 
 
 def _sparse_ce(z, rows, labels, alpha, w, z_loss, convention, want_grad):
@@ -266,6 +286,15 @@ def _mask_ignored(value, grad, valid):
     if grad is not None:
         grad[~valid] = 0
     return np.where(valid, value, 0), grad
+
+
+def _into(parts: Parts, out):
+    """The reference path's answer to ``inplace=True``: the scaled gradient written into ``out``."""
+    if out is None or parts.grad is None:
+        return parts
+    grad, parts.grad = parts.grad, None
+    parts.fill = lambda factor: np.multiply(grad, factor[..., None], out=out)
+    return parts
 
 
 def _scale_rows(value, grad, row_weight):
@@ -652,7 +681,8 @@ def binary_cross_entropy(probs, targets, ctx, *, label_smoothing=0.0, convention
 
 
 @loss(kind="elementwise")
-def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label_smoothing=0.0):
+def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label_smoothing=0.0,
+                                 kernel="auto"):
     """Binary cross-entropy of sigmoid(logits), entry by entry, with an optional positive weight.
 
     **Value:** ℓ = −[pw·y·log σ(x) + (1−y)·log(1−σ(x))] = pw·y·softplus(−x) + (1−y)·softplus(x),
@@ -690,9 +720,14 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
         >>> print(float(sigmoid_binary_cross_entropy([1e9], [0.0])))
         1000000000.0
     """
-    y = _binary_targets(targets, logits, ctx, label_smoothing)
-    pos = y if pos_weight is None else y * as_weights(
+    pw = None if pos_weight is None else as_weights(
         pos_weight, logits.shape[-1:], name="pos_weight", loss=ctx.name, dtype=logits.dtype)
+    if kernels.fused_chosen(kernel, logits):
+        check_range("label_smoothing", label_smoothing, low=0, high=1)  # the kernel smooths
+        return kernels.sigmoid_bce_parts(logits, _binary_targets(targets, logits, ctx, 0.0),
+                                         pos_weight=pw, label_smoothing=label_smoothing)
+    y = _binary_targets(targets, logits, ctx, label_smoothing)
+    pos = y if pw is None else y * pw
     small = np.exp(-np.abs(logits))
     shared = np.log1p(small)
     value = (times(pos, np.maximum(-logits, 0) + shared)

@@ -1,0 +1,223 @@
+"""Fused fast paths: one pass per row for the softmax cross-entropies and sigmoid BCE.
+
+The compiled module ``lossgrad.losses._fused`` (``_fused.c``, built by ``pip install``) computes a
+row's maximum, Σ exp, loss and gradient while the row is in cache and writes the gradient once —
+already multiplied by the reduction's factor, optionally into the logits' own buffer
+(``inplace=True``). This module decides when to use it, prepares its arguments, and hands the
+decorator a :class:`Parts` whose ``fill`` runs it.
+
+Choosing a path: each of these losses takes ``kernel="auto" | "fused" | "reference"``. "auto" uses
+the fused kernel for float32/float64 logits of at least 65 536 entries with the class axis
+contiguous and no softcap, when the compiled module is there; "fused" forces it (copying or capping around the kernel where needed);
+"reference" is the NumPy formulas of the loss's family. :func:`use` changes what "auto" means for
+a block of code, and the environment variable ``LOSSGRAD_KERNEL`` sets it for a process. Both
+paths give the same numbers within rounding (the contract tests run on both).
+
+>>> import numpy as np, lossgrad
+>>> x = np.array([[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]])
+>>> a = lossgrad.losses.sparse_softmax_cross_entropy(x, [2, 1], kernel="fused")
+>>> b = lossgrad.losses.sparse_softmax_cross_entropy(x, [2, 1], kernel="reference")
+>>> bool(np.allclose(a.grad, b.grad, rtol=1e-14, atol=0)), round(float(a), 4)
+(True, 1.5609)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+from ..errors import OptionError
+from .core import Parts, check_option
+
+try:
+    from . import _fused
+except ImportError:  # a source tree that was never built: the reference path serves everything
+    _fused = None
+
+PATHS = ("auto", "fused", "reference")
+#: "auto" takes the fused kernel from this many logits up. Below, both paths cost microseconds and
+#: the reference path keeps the frameworks' order of float32 operations (max, exp, sum, log), so a
+#: small example prints the digits TensorFlow or PyTorch print (the fused kernel's exp is as
+#: accurate but rounds differently in the last place).
+_FUSED_FROM = 1 << 16
+#: Below this many entries one thread does the work: starting a second costs more than it saves.
+_THREADED_FROM = 1 << 15
+
+_state = {"default": os.environ.get("LOSSGRAD_KERNEL", "auto"), "threads": None}
+
+
+def available() -> bool:
+    """True when the compiled kernels are importable (``pip install`` builds them)."""
+    return _fused is not None
+
+
+def get_num_threads() -> int:
+    """Threads the kernels use: ``set_num_threads``, else ``LOSSGRAD_NUM_THREADS``, else the
+    CPUs this process may run on."""
+    if _state["threads"] is not None:
+        return _state["threads"]
+    env = os.environ.get("LOSSGRAD_NUM_THREADS")
+    return int(env) if env else len(os.sched_getaffinity(0))
+
+
+def set_num_threads(threads: int | None) -> None:
+    """Set the kernels' thread count (None: back to the default of :func:`get_num_threads`)."""
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise OptionError(f"set_num_threads: threads must be a positive int or None, got {threads!r}")
+    _state["threads"] = threads
+
+
+@contextlib.contextmanager
+def use(path: str):
+    """Within the block, ``kernel="auto"`` means ``path`` ("fused" or "reference").
+
+    >>> import lossgrad
+    >>> with lossgrad.kernels.use("reference"):
+    ...     r = lossgrad.losses.sparse_softmax_cross_entropy([[1.0, 2.0]], [0])
+    >>> round(float(r), 4)
+    1.3133
+    """
+    check_option("path", path, PATHS)
+    before, _state["default"] = _state["default"], path
+    try:
+        yield
+    finally:
+        _state["default"] = before
+
+
+def fused_chosen(kernel: str, logits: np.ndarray, *, softcap=None) -> bool:
+    """Whether this call runs the fused kernel."""
+    check_option("kernel", kernel, PATHS)
+    if kernel == "auto":
+        kernel = _state["default"]
+        check_option("LOSSGRAD_KERNEL", kernel, PATHS)
+    if kernel == "fused" and _fused is None:
+        raise OptionError('kernel="fused": the compiled kernels are not built in this install; '
+                          'reinstall lossgrad with a C compiler (pip install -e .) or use '
+                          'kernel="reference"')
+    if kernel != "auto":
+        return kernel == "fused"
+    return (_fused is not None and logits.dtype in (np.float32, np.float64)
+            and softcap is None and logits.flags.c_contiguous and logits.size >= _FUSED_FROM)
+
+
+def inplace_target(logits: np.ndarray, ctx, inplace: bool) -> np.ndarray | None:
+    """The caller's buffer to write the gradient into, or None when ``inplace`` is False."""
+    if not inplace:
+        return None
+    given = ctx.given
+    if not (isinstance(given, np.ndarray) and given.dtype in (np.float32, np.float64)
+            and logits.flags.c_contiguous and logits.flags.writeable
+            and np.may_share_memory(logits, given)):
+        raise OptionError(
+            f"{ctx.name}: inplace=True writes the gradient into the logits, which needs them as a "
+            "writable float32 or float64 NumPy array, C-contiguous with the class axis last; got "
+            f"{_describe(given)}. Pass such an array, or inplace=False"
+        )
+    return logits
+
+
+def _describe(x) -> str:
+    if not isinstance(x, np.ndarray):
+        return type(x).__name__
+    layout = "C-contiguous" if x.flags.c_contiguous else "non-contiguous"
+    access = "writable" if x.flags.writeable else "read-only"
+    return f"a {access} {layout} {x.dtype} array"
+
+
+def _threads(size: int) -> int:
+    return get_num_threads() if size >= _THREADED_FROM else 1
+
+
+def _contiguous(x, dtype):
+    return None if x is None else np.ascontiguousarray(x, dtype=dtype)
+
+
+def _row_factor(factor, rows: int, dtype):
+    """The reduction's factor as one contiguous entry per row (None: the gradient of the sum)."""
+    if factor is None:
+        return None
+    return np.ascontiguousarray(np.broadcast_to(factor, factor.shape).reshape(rows), dtype=dtype)
+
+
+def _capped(logits, softcap):
+    """(s·tanh(x/s), its derivative 1 − tanh²) for a softcap s, NumPy's SIMD tanh doing the work."""
+    z = np.divide(logits, softcap, out=np.empty(logits.shape, logits.dtype))  # C order
+    np.tanh(z, out=z)
+    dz = 1 - z * z
+    z *= softcap
+    return z, dz
+
+
+def softmax_parts(logits, ctx, *, labels=None, targets=None, class_weight=None, row_scale=None,
+                  label_smoothing=0.0, z_loss=0.0, softcap=None, valid=None, norm=None,
+                  out=None, return_lse=False) -> Parts:
+    """The fused softmax cross-entropy of each row, as a body's Parts.
+
+    logits (…, C) class-last in the compute dtype; exactly one of ``labels`` (…) int64 with ignored
+    entries already replaced by any valid class and marked False in ``valid``, or ``targets``
+    (…, C). class_weight: (C,) weights inside the sum (PyTorch's); row_scale: (…) a multiplier of
+    each row's cross-entropy (Keras's class weight of the row). out: the caller's logits buffer for
+    an in-place gradient, or None.
+    """
+    dtype = logits.dtype
+    shape = logits.shape[:-1]
+    classes = logits.shape[-1]
+    rows = int(np.prod(shape))
+    value = np.empty(shape, dtype)
+    lse = np.empty(shape, dtype)
+    weights = _contiguous(class_weight, dtype)
+    wsum = float(classes if weights is None else np.sum(weights, dtype=np.float64))
+    labels = None if labels is None else np.where(valid, labels, -1) if valid is not None else labels
+    args = dict(targets=_contiguous(targets, dtype), labels=_contiguous(labels, np.int64),
+                weights=weights, row_scale=_contiguous(row_scale, dtype),
+                alpha=float(label_smoothing), zeta=float(z_loss), wsum=wsum)
+
+    def fill(factor):
+        grad = None if factor is None else (out if out is not None and softcap is None
+                                            else np.empty(logits.shape, dtype))
+        z, dz = (logits, None) if softcap is None else _capped(logits, softcap)
+        if dz is not None and grad is not None:
+            grad = z  # the capped logits are this call's own: the kernel overwrites them
+        _run_softmax(np.ascontiguousarray(z), grad, value, lse, _row_factor(factor, rows, dtype),
+                     **args)
+        if dz is None or grad is None:
+            return grad
+        return np.multiply(grad, dz, out=out if out is not None else grad)
+
+    aux = {"lse": lse} if return_lse else {}
+    return Parts(value, None, norm=norm, valid=valid, aux=aux, fill=fill)
+
+
+def _run_softmax(z, grad, value, lse, factor, *, targets, labels, weights, row_scale, alpha, zeta,
+                 wsum):
+    _fused.softmax_rows(z, targets, labels, grad, weights, row_scale, factor, value, lse, alpha,
+                        zeta, wsum, z.dtype == np.float64, _threads(z.size))
+
+
+def sigmoid_bce_parts(logits, targets, *, pos_weight=None, label_smoothing=0.0) -> Parts:
+    """The fused sigmoid binary cross-entropy, entry by entry, as a body's Parts.
+
+    logits and targets of one shape in the compute dtype; pos_weight () or (C,) for logits (…, C).
+    """
+    dtype = logits.dtype
+    columns = logits.shape[-1] if logits.ndim else 1
+    x = np.ascontiguousarray(logits)
+    y = np.ascontiguousarray(targets, dtype=dtype)
+    pw = None if pos_weight is None else np.ascontiguousarray(
+        np.broadcast_to(np.asarray(pos_weight, dtype), (columns,)))
+    value = np.empty(logits.shape, dtype)
+
+    def fill(factor):
+        grad = None if factor is None else np.empty(logits.shape, dtype)
+        scalar = factor is not None and (factor.ndim == 0 or not any(factor.strides))
+        f = (None if factor is None else np.asarray(factor.reshape(-1)[:1] if factor.size else
+                                                    factor, dtype) if scalar
+             else np.ascontiguousarray(factor, dtype))
+        _fused.sigmoid_bce(x, y, pw, f, grad, value, scalar, float(label_smoothing), columns,
+                           dtype == np.float64, _threads(x.size))
+        return grad
+
+    return Parts(value, None, fill=fill)
