@@ -27,6 +27,10 @@ from .ranking import circle, margin_ranking, ntxent, triplet_margin
 from .segmentation import (dice, sigmoid_dice, softmax_dice, softmax_generalized_dice,
                            tversky)
 # (imports of the other families go here, one line per module)
+# Not in the index below: its inputs are a layer's (hidden states, weight), not a prediction, so
+# the case table's contract does not apply; tests/losses/test_linear_cross_entropy.py checks it.
+from .linear_cross_entropy import linear_softmax_cross_entropy
+from . import kernels
 
 #: name → (function, aliases). One entry per loss; aliases are the frameworks' spellings. A Keras
 #: name resolves to the loss for Keras's default input (probabilities: from_logits=False).
@@ -130,4 +134,4 @@ def get(name: str):
     return _INDEX[key][0]
 
 
-__all__ = ["NAMES", "LossResult", "get", *NAMES]
+__all__ = ["NAMES", "LossResult", "get", "kernels", "linear_softmax_cross_entropy", *NAMES]

@@ -125,6 +125,9 @@ class Parts:
         (it needs only the value's shape, ``norm``, ``valid`` and the sample weights) and calls
         ``fill(factor)`` — or ``fill(None)`` when no gradient is asked — which writes the values
         into ``value`` and returns the gradient already multiplied by the factor.
+    coupled: with ``fill``, a gradient that is not one slice per value (a shared weight's, summed
+        over the batch), so a cotangent of the values cannot be multiplied into it: the result's
+        ``vjp`` calls ``fill`` again with cotangent × factor.
     """
 
     value: np.ndarray
@@ -133,6 +136,7 @@ class Parts:
     valid: np.ndarray | None = None
     aux: dict = field(default_factory=dict)
     fill: Callable | None = None
+    coupled: bool = False
 
 
 @dataclass(frozen=True)
@@ -529,14 +533,17 @@ def loss(*, kind: str, reductions: tuple[str, ...] = ()) -> Callable:
                     parts.grad = parts.fill(reduction_factor(
                         parts, reduction=reduction, sample_weight=sw) if ctx.want_grad else None)
                 value, factor = reduce(parts, reduction=reduction, sample_weight=sw, empty=empty)
-                finish = functools.partial(_finish_grads, parts.grad, arrays=arrays, given=given,
-                                           moved=moved, axis=axis, dtype=dtype, name=name,
-                                           scaled=parts.fill is not None)
+                finish = functools.partial(_finish_grads, grad=parts.grad, arrays=arrays,
+                                           given=given, moved=moved, axis=axis, dtype=dtype,
+                                           name=name, scaled=parts.fill is not None)
                 grads = finish(factor)
                 # Inside errstate: a float32 value beyond float16's range becomes inf, silently.
                 aux = {k: np.asarray(a).astype(dtype, copy=False) for k, a in parts.aux.items()}
                 value = np.asarray(value).astype(dtype, copy=False)
-            vjp = _coupled_vjp(finish, factor, value.shape) if callable(parts.grad) else None
+            if parts.fill is not None and parts.coupled:
+                vjp = _coupled_vjp(lambda f: finish(f, grad=parts.fill(f)), factor, value.shape)
+            else:
+                vjp = _coupled_vjp(finish, factor, value.shape) if callable(parts.grad) else None
             return LossResult(value=value, grad=grads.get(first), grads=grads, aux=aux, vjp=vjp)
 
         common = [
@@ -623,7 +630,7 @@ def _check_inputs_finite(arrays: dict, name: str) -> None:
             check_finite(a, key, name)
 
 
-def _finish_grads(grad, factor, *, arrays, given, moved, axis, dtype, name, scaled=False) -> dict:
+def _finish_grads(factor, *, grad, arrays, given, moved, axis, dtype, name, scaled=False) -> dict:
     """Each body gradient times the reduction factor (a coupled body's VJP called with it instead;
     a fused body's, ``scaled``, already multiplied), summed down to its input's shape, moved back to
     the caller's layout, in its input's dtype (the prediction's: the caller's dtype)."""

@@ -156,45 +156,65 @@ def softmax_parts(logits, ctx, *, labels=None, targets=None, class_weight=None, 
                   out=None, return_lse=False) -> Parts:
     """The fused softmax cross-entropy of each row, as a body's Parts.
 
-    logits (…, C) class-last in the compute dtype; exactly one of ``labels`` (…) int64 with ignored
-    entries already replaced by any valid class and marked False in ``valid``, or ``targets``
-    (…, C). class_weight: (C,) weights inside the sum (PyTorch's); row_scale: (…) a multiplier of
-    each row's cross-entropy (Keras's class weight of the row). out: the caller's logits buffer for
-    an in-place gradient, or None.
+    logits (…, C) class-last in the compute dtype; exactly one of ``labels`` (…) integers with
+    ignored entries marked False in ``valid`` (any class in their place), or ``targets`` (…, C).
+    class_weight: (C,) weights inside the sum (PyTorch's); row_scale: (…) a multiplier of each
+    row's cross-entropy (Keras's class weight of the row). out: the caller's logits buffer for an
+    in-place gradient, or None.
     """
     dtype = logits.dtype
     shape = logits.shape[:-1]
-    classes = logits.shape[-1]
-    rows = int(np.prod(shape))
     value = np.empty(shape, dtype)
     lse = np.empty(shape, dtype)
-    weights = _contiguous(class_weight, dtype)
-    wsum = float(classes if weights is None else np.sum(weights, dtype=np.float64))
-    labels = None if labels is None else np.where(valid, labels, -1) if valid is not None else labels
-    args = dict(targets=_contiguous(targets, dtype), labels=_contiguous(labels, np.int64),
-                weights=weights, row_scale=_contiguous(row_scale, dtype),
-                alpha=float(label_smoothing), zeta=float(z_loss), wsum=wsum)
+    rows = RowProblem(logits.shape[-1], dtype, class_weight=class_weight,
+                      label_smoothing=label_smoothing, z_loss=z_loss, softcap=softcap)
+    labels = None if labels is None else rows.labels(labels, valid)
+    targets = _contiguous(targets, dtype)
+    row_scale = _contiguous(row_scale, dtype)
 
     def fill(factor):
-        grad = None if factor is None else (out if out is not None and softcap is None
-                                            else np.empty(logits.shape, dtype))
-        z, dz = (logits, None) if softcap is None else _capped(logits, softcap)
-        if dz is not None and grad is not None:
-            grad = z  # the capped logits are this call's own: the kernel overwrites them
-        _run_softmax(np.ascontiguousarray(z), grad, value, lse, _row_factor(factor, rows, dtype),
-                     **args)
-        if dz is None or grad is None:
-            return grad
-        return np.multiply(grad, dz, out=out if out is not None else grad)
+        grad = None if factor is None else out if out is not None else np.empty(logits.shape, dtype)
+        rows.run(logits, grad, value.reshape(-1), lse.reshape(-1), factor, labels=labels,
+                 targets=targets, row_scale=row_scale)
+        return grad
 
     aux = {"lse": lse} if return_lse else {}
     return Parts(value, None, norm=norm, valid=valid, aux=aux, fill=fill)
 
 
-def _run_softmax(z, grad, value, lse, factor, *, targets, labels, weights, row_scale, alpha, zeta,
-                 wsum):
-    _fused.softmax_rows(z, targets, labels, grad, weights, row_scale, factor, value, lse, alpha,
-                        zeta, wsum, z.dtype == np.float64, _threads(z.size))
+class RowProblem:
+    """The options of a softmax cross-entropy, ready for the kernel; :meth:`run` does a block of
+    rows (all of a loss's rows, or one chunk of a linear + cross-entropy)."""
+
+    def __init__(self, classes: int, dtype, *, class_weight=None, label_smoothing=0.0,
+                 z_loss=0.0, softcap=None):
+        self.dtype = np.dtype(dtype)
+        self.weights = _contiguous(class_weight, dtype)
+        self.wsum = float(classes if self.weights is None else np.sum(self.weights, dtype=np.float64))
+        self.alpha, self.zeta, self.softcap = float(label_smoothing), float(z_loss), softcap
+
+    @staticmethod
+    def labels(labels, valid) -> np.ndarray:
+        """int64 labels with −1 where ``valid`` is False: the kernel's mark of an ignored row."""
+        labels = np.asarray(labels, dtype=np.int64)
+        return np.ascontiguousarray(labels if valid is None else np.where(valid, labels, -1))
+
+    def run(self, logits, grad, value, lse, factor, *, labels=None, targets=None, row_scale=None):
+        """Fill value and lse (one per row) and, unless ``grad`` is None, write into ``grad`` the
+        gradient times ``factor`` (one per row). ``grad`` may be ``logits`` (in place)."""
+        z, dz = (logits, None) if self.softcap is None else _capped(logits, self.softcap)
+        into = grad if dz is None or grad is None else z  # capped logits are ours to overwrite
+        rows = value.size
+        _fused.softmax_rows(np.ascontiguousarray(z), targets, _flat(labels), into, self.weights,
+                            _flat(row_scale), _row_factor(factor, rows, self.dtype), value, lse,
+                            self.alpha, self.zeta, self.wsum, self.dtype == np.float64,
+                            _threads(z.size))
+        if dz is not None and grad is not None:
+            np.multiply(into, dz, out=grad)
+
+
+def _flat(x):
+    return None if x is None else x.reshape(-1)
 
 
 def sigmoid_bce_parts(logits, targets, *, pos_weight=None, label_smoothing=0.0) -> Parts:
