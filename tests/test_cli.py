@@ -340,9 +340,11 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     assert f"{first[1]} || exit" in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def test_readme_example_runs_as_shown():
-    (example,) = [block for block in readme_blocks("python") if ">>>" in block]
-    test = doctest.DocTestParser().get_doctest(example, {}, "README.md", "README.md", 0)
+@pytest.mark.parametrize("at", range(2))
+def test_readme_examples_run_as_shown(at):
+    examples = [block for block in readme_blocks("python") if ">>>" in block]
+    assert len(examples) == 2  # the loss example and the fused-kernel one
+    test = doctest.DocTestParser().get_doctest(examples[at], {}, "README.md", "README.md", 0)
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0

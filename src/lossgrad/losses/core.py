@@ -650,7 +650,7 @@ def _finish_grads(factor, *, grad, arrays, given, moved, axis, dtype, name, scal
             others = [h for k, h in grads.items() if k != key]
             g = _times_factor(g, _per_entry(factor, g, factor.shape, name), keep=(*keep, *others))
         g = _unbroadcast(g, np.shape(arrays[key]), name, key)
-        if key in moved:
+        if key in moved and axis != g.ndim - 1:  # a no-op move would still make a new view
             g = np.moveaxis(g, -1, axis)
         held = None if key == first else _floating(given[key])
         # Not np.ascontiguousarray: it turns the gradient of a 0-d input into shape (1,).

@@ -116,7 +116,7 @@ def inplace_target(logits: np.ndarray, ctx, inplace: bool) -> np.ndarray | None:
             "writable float32 or float64 NumPy array, C-contiguous with the class axis last; got "
             f"{_describe(given)}. Pass such an array, or inplace=False"
         )
-    return logits
+    return given if given.shape == logits.shape else logits  # result.grad is then the caller's
 
 
 def _describe(x) -> str:
