@@ -254,7 +254,8 @@ typedef struct {
             const double wy = w ? w[yc] : 1.0, scale = scl ? scl[i] : 1.0;                         \
             double ce = times_##SUF(1 - a, times_##SUF(wy, ls - zy));                              \
             if (a != 0) ce += av * (j->wsum * ls - zw);                                            \
-            ((T *)j->loss)[i] = y < 0 ? 0 : (T)(times_##SUF(scale, ce) + j->zeta * lse * lse);     \
+            const double zl = times_##SUF(j->zeta, lse * lse); /* ζ = 0 spares an infinite lse */ \
+            ((T *)j->loss)[i] = y < 0 ? 0 : (T)(times_##SUF(scale, ce) + zl);                      \
             ((T *)j->lse)[i] = (T)lse;                                                             \
             if (!g) continue;                                                                      \
             if (y < 0) {                                                                           \
@@ -323,7 +324,9 @@ typedef struct {
             const double s = row_exp_dense_##SUF(z, t, w, g, v, m, !isfinite(m0), j->alpha, &A, &B); \
             const double ls = log(s), lse = m + ls;                                                \
             const double scale = scl ? scl[i] : 1.0;                                               \
-            ((T *)j->loss)[i] = (T)(times_##SUF(scale, A * ls - B) + j->zeta * lse * lse);         \
+            /* A = 0 means every w·t is 0 (weights and targets are ≥ 0): the row's loss is 0. */    \
+            const double ce = times_##SUF(A, ls) - B;                                              \
+            ((T *)j->loss)[i] = (T)(times_##SUF(scale, ce) + times_##SUF(j->zeta, lse * lse));     \
             ((T *)j->lse)[i] = (T)lse;                                                             \
             if (!g) continue;                                                                      \
             const double f = fac ? fac[i] : 1.0;                                                   \

@@ -8,10 +8,11 @@ decorator a :class:`Parts` whose ``fill`` runs it.
 
 Choosing a path: each of these losses takes ``kernel="auto" | "fused" | "reference"``. "auto" uses
 the fused kernel for float32/float64 logits of at least 65 536 entries with the class axis
-contiguous and no softcap, when the compiled module is there; "fused" forces it (copying or capping around the kernel where needed);
-"reference" is the NumPy formulas of the loss's family. :func:`use` changes what "auto" means for
-a block of code, and the environment variable ``LOSSGRAD_KERNEL`` sets it for a process. Both
-paths give the same numbers within rounding (the contract tests run on both).
+contiguous and no softcap, when the compiled module is there; "fused" forces it (copying or
+capping around the kernel where needed); "reference" is the NumPy formulas of the loss's family.
+:func:`use` changes what "auto" means for a block of code, and the environment variable
+``LOSSGRAD_KERNEL`` sets it for a process. Both paths give the same numbers within rounding (the
+contract tests run on both).
 
 >>> import numpy as np, lossgrad
 >>> x = np.array([[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]])
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from numbers import Integral
 
 import numpy as np
 
@@ -59,14 +61,20 @@ def get_num_threads() -> int:
     if _state["threads"] is not None:
         return _state["threads"]
     env = os.environ.get("LOSSGRAD_NUM_THREADS")
-    return int(env) if env else len(os.sched_getaffinity(0))
+    if not env:
+        return len(os.sched_getaffinity(0))
+    if not env.isdigit() or int(env) < 1:
+        raise OptionError(f"LOSSGRAD_NUM_THREADS must be a positive integer, got {env!r}")
+    return int(env)
 
 
 def set_num_threads(threads: int | None) -> None:
     """Set the kernels' thread count (None: back to the default of :func:`get_num_threads`)."""
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise OptionError(f"set_num_threads: threads must be a positive int or None, got {threads!r}")
-    _state["threads"] = threads
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, Integral)
+                                or threads < 1):
+        raise OptionError(
+            f"set_num_threads: threads must be a positive int or None, got {threads!r}")
+    _state["threads"] = None if threads is None else int(threads)
 
 
 @contextlib.contextmanager
@@ -114,14 +122,16 @@ def inplace_target(logits: np.ndarray, ctx, inplace: bool) -> np.ndarray | None:
         raise OptionError(
             f"{ctx.name}: inplace=True writes the gradient into the logits, which needs them as a "
             "writable float32 or float64 NumPy array, C-contiguous with the class axis last; got "
-            f"{_describe(given)}. Pass such an array, or inplace=False"
+            f"{_describe(given, logits)}. Pass such an array, or inplace=False"
         )
     return given if given.shape == logits.shape else logits  # result.grad is then the caller's
 
 
-def _describe(x) -> str:
+def _describe(x, logits) -> str:
     if not isinstance(x, np.ndarray):
         return type(x).__name__
+    if x.flags.c_contiguous and not logits.flags.c_contiguous:
+        return f"an array of shape {x.shape} whose class axis is not its last"
     layout = "C-contiguous" if x.flags.c_contiguous else "non-contiguous"
     access = "writable" if x.flags.writeable else "read-only"
     return f"a {access} {layout} {x.dtype} array"
@@ -142,13 +152,15 @@ def _row_factor(factor, rows: int, dtype):
     return np.ascontiguousarray(np.broadcast_to(factor, factor.shape).reshape(rows), dtype=dtype)
 
 
-def _capped(logits, softcap):
-    """(s·tanh(x/s), its derivative 1 − tanh²) for a softcap s, NumPy's SIMD tanh doing the work."""
-    z = np.divide(logits, softcap, out=np.empty(logits.shape, logits.dtype))  # C order
-    np.tanh(z, out=z)
-    dz = 1 - z * z
-    z *= softcap
-    return z, dz
+def _cap(logits, softcap, out):
+    """Write s·tanh(x/s) into ``out`` (which may be ``logits``) and return its derivative
+    1 − tanh², NumPy's SIMD tanh doing the work: one array beyond ``out``."""
+    np.divide(logits, softcap, out=out)
+    np.tanh(out, out=out)
+    dz = np.multiply(out, out)
+    np.subtract(1, dz, out=dz)
+    out *= softcap
+    return dz
 
 
 def softmax_parts(logits, ctx, *, labels=None, targets=None, class_weight=None, row_scale=None,
@@ -190,7 +202,8 @@ class RowProblem:
                  z_loss=0.0, softcap=None):
         self.dtype = np.dtype(dtype)
         self.weights = _contiguous(class_weight, dtype)
-        self.wsum = float(classes if self.weights is None else np.sum(self.weights, dtype=np.float64))
+        self.wsum = float(classes if self.weights is None
+                          else np.sum(self.weights, dtype=np.float64))
         self.alpha, self.zeta, self.softcap = float(label_smoothing), float(z_loss), softcap
 
     @staticmethod
@@ -202,15 +215,17 @@ class RowProblem:
     def run(self, logits, grad, value, lse, factor, *, labels=None, targets=None, row_scale=None):
         """Fill value and lse (one per row) and, unless ``grad`` is None, write into ``grad`` the
         gradient times ``factor`` (one per row). ``grad`` may be ``logits`` (in place)."""
-        z, dz = (logits, None) if self.softcap is None else _capped(logits, self.softcap)
-        into = grad if dz is None or grad is None else z  # capped logits are ours to overwrite
-        rows = value.size
-        _fused.softmax_rows(np.ascontiguousarray(z), targets, _flat(labels), into, self.weights,
-                            _flat(row_scale), _row_factor(factor, rows, self.dtype), value, lse,
-                            self.alpha, self.zeta, self.wsum, self.dtype == np.float64,
-                            _threads(z.size))
+        dz = None
+        if self.softcap is not None:  # the capped logits go where the gradient will be written
+            z = grad if grad is not None else np.empty(logits.shape, self.dtype)
+            dz = _cap(logits, self.softcap, out=z)
+            logits = z
+        _fused.softmax_rows(np.ascontiguousarray(logits), targets, _flat(labels), grad,
+                            self.weights, _flat(row_scale),
+                            _row_factor(factor, value.size, self.dtype), value, lse, self.alpha,
+                            self.zeta, self.wsum, self.dtype == np.float64, _threads(logits.size))
         if dz is not None and grad is not None:
-            np.multiply(into, dz, out=grad)
+            grad *= dz
 
 
 def _flat(x):

@@ -9,10 +9,12 @@ BLAS with β = 1, so no V×H temporary either), and the buffer is reused for the
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy.linalg import blas
 
-from ..errors import ShapeError
+from ..errors import OptionError, ShapeError
 from . import kernels
 from .core import Parts, as_floats, check_range, loss, sparse_weights
 from .cross_entropy import _check_logit_options, _sparse_labels
@@ -97,7 +99,8 @@ def _parameters(hidden, weight, bias, ctx):
 def _chunk_rows(chunk_size, memory_budget, vocab: int, dtype, softcap) -> int:
     """Rows per chunk: ``chunk_size``, or as many as ``memory_budget`` bytes of logits hold."""
     if chunk_size is not None:
-        check_range("chunk_size", chunk_size, low=1)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or chunk_size < 1:
+            raise OptionError(f"chunk_size must be a positive integer (rows), got {chunk_size!r}")
         return int(chunk_size)
     budget = DEFAULT_BUDGET if memory_budget is None else memory_budget
     check_range("memory_budget", budget, low=0, low_open=True)
