@@ -219,6 +219,72 @@ def test_read_only_and_strided_inputs_are_read_not_written():
                                   (0, 0), (1, 1))[0], np.float64)
 
 
+def layouts(shape, seed, dtype=np.float64):
+    """The same values stored three ways: C order, batch-last (a conv output's layout) and with
+    rows of a wider buffer (no contiguity at all)."""
+    x = normal(*shape, seed=seed).astype(dtype)
+    batch_last = np.ascontiguousarray(np.moveaxis(x, 0, -1))
+    wide = np.zeros(shape[:-1] + (shape[-1] + 3,), dtype)[..., :shape[-1]]
+    wide[...] = x
+    return x, np.moveaxis(batch_last, -1, 0), wide
+
+
+def value_and_grads(fn, x, *params):
+    """fn's value and the gradients of ⟨u, fn⟩ for every input (u a fixed random cotangent)."""
+    ts = [Tensor(a, requires_grad=True) for a in (x, *params)]
+    out = fn(*ts)
+    out.backward(normal(*out.shape, seed=99).astype(out.dtype))
+    return [out.data] + [t.grad for t in ts]
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_memory_layout_of_the_input_does_not_change_any_number(dims):
+    """Ops read C-ordered, batch-last (what conv and pooling return) and strided inputs alike:
+    the same values and gradients, bit for bit."""
+    case = CONV_CASES[1 if dims == 1 else 7]
+    _, w, b = conv_inputs(case)
+    calls = [lambda x, w, b: conv_call(case, x, w, b),
+             lambda x: MAX_POOL[dims](x, 3, 2, 1), lambda x: AVG_POOL[dims](x, 2, 1, 1, False)]
+    for call, params in zip(calls, [(w, b), (), ()]):
+        results = [value_and_grads(call, x, *params) for x in layouts(case[1], seed=21)]
+        for other in results[1:]:
+            for got, want in zip(other, results[0]):
+                np.testing.assert_array_equal(got, want)
+
+
+def test_a_batch_of_32_by_32_float32_images_is_read_correctly():
+    """Samples exactly 4 KiB apart take the blocked copy into batch-last order (the cache-set
+    aliasing case); 13 samples leave a partial block."""
+    x, _, wide = layouts((13, 1, 32, 32), seed=22, dtype=np.float32)
+    w = normal(2, 1, 5, 5, seed=23).astype(np.float32)
+    assert x.strides[0] == 4096
+    np.testing.assert_array_equal(conv2d(Tensor(x), Tensor(w)).data,
+                                  conv2d(Tensor(wide), Tensor(w)).data)
+    tol.assert_close(conv2d(Tensor(x), Tensor(w)).data,
+                     ref_conv(x.astype(np.float64), w.astype(np.float64), None, (1, 1),
+                              [(0, 0)] * 2, (1, 1), 1), np.float32)
+
+
+def test_products_over_many_column_blocks_match_a_sliding_window_reference():
+    """P·N = 2·40·70 = 5600 output columns, more than one BLAS block of 4096: the value, ∂w
+    (summed over blocks) and ∂x (checked through ⟨∂x, v⟩ = ⟨u, conv(v, w)⟩, conv being linear in
+    x) against einsum over NumPy's sliding windows."""
+    x, v = normal(2, 3, 44, 72, seed=24), normal(2, 3, 44, 72, seed=25)
+    w, u = normal(4, 3, 5, 3, seed=26), normal(2, 4, 40, 70, seed=27)
+
+    def reference(a):
+        windows = np.lib.stride_tricks.sliding_window_view(a, (5, 3), axis=(2, 3))
+        return windows, np.einsum("ncijpq,ocpq->noij", windows, w)
+
+    windows, expected = reference(x)
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    y = conv2d(xt, wt)
+    y.backward(u)
+    tol.assert_close(y.data, expected, np.float64)
+    tol.assert_close(wt.grad, np.einsum("noij,ncijpq->ocpq", u, windows), np.float64)
+    tol.assert_close(np.sum(xt.grad * v), np.sum(u * reference(v)[1]), np.float64)
+
+
 # ---------------------------------------------------------------------------------------------
 # pooling
 
@@ -281,6 +347,20 @@ def test_max_pool_pytorch_rule_for_nan_and_minus_infinity():
         expected, dx = ref_max_pool(x, u, (2, 2), (2, 2), (padding,) * 2, (1, 1))
         np.testing.assert_array_equal(y.data, expected)
         np.testing.assert_array_equal(t.grad, dx)  # disjoint windows: one term per entry
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+def test_max_pool_sends_an_infinite_or_nan_cotangent_only_to_the_chosen_entry(case):
+    """A non-finite cotangent entry takes another path than finite ones (0·inf would be NaN):
+    everywhere but its window's chosen entry the gradient stays 0."""
+    x = np.random.default_rng(15).integers(0, 3, case[1]).astype(np.float64)
+    t = Tensor(x, requires_grad=True)
+    y = max_call(case, t)
+    u = normal(*y.shape, seed=16)
+    u.reshape(-1)[[0, -1]] = np.inf, np.nan
+    y.backward(u)
+    expected, dx = ref_max_pool(x, u, *pool_args(case))
+    tol.assert_close(t.grad, dx, np.float64)
 
 
 @pytest.mark.parametrize("case", [c for c in POOL_CASES if c[5] == 1], ids=str)  # no dilation
