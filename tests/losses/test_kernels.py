@@ -16,7 +16,7 @@ import pytest
 
 from lossgrad import losses
 from lossgrad.errors import OptionError
-from lossgrad.losses import kernels
+from lossgrad.losses import _fused, kernels
 from tests import tolerances as tol
 
 DTYPES = (np.float32, np.float64)
@@ -36,6 +36,23 @@ def two_threads(monkeypatch):
     monkeypatch puts the module's state back afterwards."""
     monkeypatch.setitem(kernels._state, "threads", 2)
     monkeypatch.setitem(kernels._state, "default", "auto")
+
+
+def _cpu_has_avx512() -> bool:
+    before = _fused.use_avx512(True)
+    has = _fused.use_avx512(before)  # the state the first call set: on only where the CPU has it
+    return has
+
+
+@pytest.fixture(autouse=True, params=["avx512", "portable"])
+def exp_pass(request):
+    """Every test on both float32 exp passes of the softmax kernel: the AVX-512 intrinsics one
+    (where the CPU has it) and the portable one every other CPU runs."""
+    if request.param == "avx512" and not _cpu_has_avx512():
+        pytest.skip("this CPU has no AVX-512: only the portable exp pass runs here")
+    before = _fused.use_avx512(request.param == "avx512")
+    yield request.param
+    _fused.use_avx512(before)
 
 
 # ---------------------------------------------------------------------------------------------

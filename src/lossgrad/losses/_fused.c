@@ -148,7 +148,7 @@ typedef struct {
     int factor_is_scalar;
 } BceJob;
 
-#define DEFINE_KERNELS(T, SUF, EXP, LOG1P)                                                         \
+#define DEFINE_KERNELS(T, SUF, EXP, LOG1P, ROW_EXP)                                                \
                                                                                                    \
     static inline T row_max_##SUF(const T *z, Py_ssize_t v)                                        \
     {                                                                                              \
@@ -249,7 +249,7 @@ typedef struct {
             const T m0 = row_max_##SUF(z, v), m = isfinite(m0) ? m0 : 0;                           \
             const double zy = (double)z[yc] - m;                                                   \
             const double zw = a != 0 ? row_wsum_##SUF(z, w, v, m) : 0.0;                           \
-            const double s = row_exp_##SUF(z, g, v, m, !isfinite(m0));                             \
+            const double s = ROW_EXP(z, g, v, m, !isfinite(m0));                                   \
             const double ls = log(s), lse = m + ls;                                                \
             const double wy = w ? w[yc] : 1.0, scale = scl ? scl[i] : 1.0;                         \
             double ce = times_##SUF(1 - a, times_##SUF(wy, ls - zy));                              \
@@ -365,8 +365,82 @@ typedef struct {
         }                                                                                          \
     }
 
-DEFINE_KERNELS(float, f32, exp_f32, log1p_unit_f32)
-DEFINE_KERNELS(double, f64, exp_f64, log1p_unit_f64)
+/* ---------------------------------------------------------------------------------------------
+ * The float32 softmax row's exp pass with AVX-512 intrinsics: vscalefps builds 2^n·p and
+ * underflows to 0 by itself, and vrndscaleps rounds, so the pass needs about half the
+ * instructions of the portable loop above (measured: 0.20 against 0.43 ns per entry in cache).
+ * Same polynomial, same block sums; chosen at run time when the CPU has AVX-512. */
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define HAVE_AVX512_PATH 1
+
+static int has_avx512;
+
+/* Σ of a block's 16 lanes of 16 floats, added into the float64 lanes. */
+__attribute__((target("avx512f"))) static inline __m512d add_lanes(__m512d dacc, __m512 acc)
+{
+    const __m256 low = _mm512_castps512_ps256(acc);
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    return _mm512_add_pd(_mm512_add_pd(dacc, _mm512_cvtps_pd(low)), _mm512_cvtps_pd(high));
+}
+
+__attribute__((target("avx512f"))) static double row_exp_avx512(const float *z, float *e,
+                                                                 Py_ssize_t v, float m)
+{
+    /* Below −104 even the subnormal result is 0; the clamp keeps n·ln2 finite, and max(lo, x)
+     * returns x when x is NaN, so NaN still propagates. */
+    const __m512 shift = _mm512_set1_ps(m), lo = _mm512_set1_ps(-104.0f);
+    const __m512 l2e = _mm512_set1_ps(1.44269504f), hi_ln2 = _mm512_set1_ps(0.693359375f);
+    const __m512 lo_ln2 = _mm512_set1_ps(-2.12194440e-4f);
+    __m512d dacc = _mm512_setzero_pd();
+    __m512 acc = _mm512_setzero_ps();
+    Py_ssize_t c = 0;
+    int in_block = 0;
+    for (; c + LANES <= v; c += LANES) {
+        const __m512 x = _mm512_max_ps(lo, _mm512_sub_ps(_mm512_loadu_ps(z + c), shift));
+        const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, l2e),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512 r = _mm512_fnmadd_ps(n, lo_ln2, _mm512_fnmadd_ps(n, hi_ln2, x));
+        __m512 p = _mm512_set1_ps(1.0f / 5040);
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+        const __m512 y = _mm512_scalef_ps(p, n);
+        if (e) _mm512_storeu_ps(e + c, y);
+        acc = _mm512_add_ps(acc, y);
+        if (++in_block == BLOCK / LANES) {
+            dacc = add_lanes(dacc, acc);
+            acc = _mm512_setzero_ps();
+            in_block = 0;
+        }
+    }
+    double s = _mm512_reduce_add_pd(add_lanes(dacc, acc));
+    for (; c < v; c++) {
+        const float x = exp_f32(z[c] - m);
+        if (e) e[c] = x;
+        s += x;
+    }
+    return s;
+}
+#endif
+
+static inline double row_exp_f32(const float *z, float *e, Py_ssize_t v, float m, int exact);
+
+static double row_exp_fast_f32(const float *z, float *e, Py_ssize_t v, float m, int exact)
+{
+#ifdef HAVE_AVX512_PATH
+    if (has_avx512 && !exact) return row_exp_avx512(z, e, v, m);
+#endif
+    return row_exp_f32(z, e, v, m, exact);
+}
+
+DEFINE_KERNELS(float, f32, exp_f32, log1p_unit_f32, row_exp_fast_f32)
+DEFINE_KERNELS(double, f64, exp_f64, log1p_unit_f64, row_exp_f64)
 
 /* ---------------------------------------------------------------------------------------------
  * Threads: rows [0, n) in one contiguous range per thread; the caller's thread takes the first. */
@@ -508,7 +582,23 @@ static PyObject *sigmoid_bce(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* use_avx512(flag) -> whether the AVX-512 exp pass was on: the tests run both exp passes. */
+static PyObject *use_avx512(PyObject *self, PyObject *arg)
+{
+    const int wanted = PyObject_IsTrue(arg);
+    if (wanted < 0) return NULL;
+#ifdef HAVE_AVX512_PATH
+    const int before = has_avx512;
+    has_avx512 = wanted && __builtin_cpu_supports("avx512f");
+    return PyBool_FromLong(before);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
 static PyMethodDef methods[] = {
+    {"use_avx512", use_avx512, METH_O,
+     "Turn the AVX-512 exp pass on (where the CPU has it) or off; returns the previous state."},
     {"softmax_rows", softmax_rows, METH_VARARGS,
      "Softmax cross-entropy of each row, its lse and (optionally) its gradient, in one pass."},
     {"sigmoid_bce", sigmoid_bce, METH_VARARGS,
@@ -520,4 +610,11 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused",
                                     "One-pass cross-entropy kernels (see kernels.py).", -1,
                                     methods};
 
-PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__fused(void)
+{
+#ifdef HAVE_AVX512_PATH
+    __builtin_cpu_init();
+    has_avx512 = __builtin_cpu_supports("avx512f");
+#endif
+    return PyModule_Create(&module);
+}
