@@ -16,6 +16,8 @@ from typing import Callable
 
 import numpy as np
 
+from lossgrad.losses import kernels
+
 
 @dataclass(frozen=True)
 class Case:
@@ -142,7 +144,8 @@ _WEIGHTS4 = np.array([0.5, 2.0, 1.0, 1.5])
 def both_paths(*options: dict) -> tuple:
     """The option sets as given (kernel="auto"), then each on the fused and the reference path
     forced: the whole contract runs on both (a loss with a fused kernel takes ``kernel``)."""
-    forced = tuple({**o, "kernel": path} for path in ("fused", "reference") for o in options)
+    paths = ("fused", "reference") if kernels.available() else ("reference",)
+    forced = tuple({**o, "kernel": path} for path in paths for o in options)
     return options + forced
 
 

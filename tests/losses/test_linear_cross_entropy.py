@@ -16,6 +16,10 @@ from tests import tolerances as tol
 from tests.gradcheck import central_differences
 
 linear_ce = losses.linear_softmax_cross_entropy
+#: The budget holds on the fused path; the NumPy fallback (no compiler at install) takes a few
+#: chunk-sized temporaries.
+NEEDS_KERNELS = pytest.mark.skipif(not kernels.available(),
+                                   reason="the compiled kernels are not built")
 N, H, V = 13, 5, 11
 IGNORE = -100
 REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
@@ -174,6 +178,7 @@ def big_problem(n, h, v):
     return hidden, weight, rng.integers(0, v, size=n)
 
 
+@NEEDS_KERNELS
 def test_peak_memory_stays_within_the_budget():
     n, h, v = BIG
     extra, grads = extra_peak(*big_problem(n, h, v), memory_budget=BUDGET)
@@ -183,6 +188,7 @@ def test_peak_memory_stays_within_the_budget():
     assert grads["hidden"].shape == (n, h) and np.isfinite(grads["weight"]).all()
 
 
+@NEEDS_KERNELS
 def test_peak_memory_stays_within_the_budget_with_a_softcap():
     n, h, v = 512, 16, BIG[2]
     budget = 2**20
@@ -341,3 +347,19 @@ def test_gradients_take_their_inputs_dtypes(hidden_dtype, weight_dtype):
         tol.assert_close(got, want, hidden_dtype, err_msg=key)
     for key in ("weight", "bias"):
         tol.assert_close(r.grads[key], grads[key], np.float32, err_msg=key)
+
+
+def test_without_the_compiled_kernels_it_runs_on_the_reference_path(monkeypatch):
+    rng = np.random.default_rng(3)
+    h, w, b = rng.normal(size=(9, 5)), rng.normal(size=(13, 5)), rng.normal(size=13)
+    y = rng.integers(0, 13, size=9)
+    y[2] = -100
+    options = dict(ignore_index=-100, label_smoothing=0.1, z_loss=1e-3, softcap=4.0,
+                   class_weight=rng.uniform(0.5, 2.0, 13), chunk_size=4, return_lse=True)
+    fused = linear_ce(h, w, y, b, **options)
+    monkeypatch.setattr(kernels, "_fused", None)
+    plain = linear_ce(h, w, y, b, **options)
+    tol.assert_close(plain.value, fused.value, np.float64)
+    tol.assert_close(plain.aux["lse"], fused.aux["lse"], np.float64)
+    for key in ("hidden", "weight", "bias"):
+        tol.assert_close(plain.grads[key], fused.grads[key], np.float64, err_msg=key)

@@ -120,6 +120,9 @@ def softmax_cross_entropy(logits, targets, ctx, *, label_smoothing=0.0, class_we
 
     **Stability:** lse = m + log Σ e^{x−m} with m the row maximum; target entries of 0 contribute
     exactly 0 even against a −inf logit; logits of ±1e9 give exact, finite values.
+    ``kernel="auto" | "fused" | "reference"`` picks the one-pass compiled kernel or the NumPy
+    formulas (same numbers to rounding; see :mod:`lossgrad.losses.kernels`); ``inplace=True``
+    writes the gradient into the logits (``result.grad`` is that array).
 
     **Parity:** ``tf.nn.softmax_cross_entropy_with_logits``, ``keras.losses.CategoricalCrossentropy(
     from_logits=True)``, ``torch.nn.CrossEntropyLoss`` with probability targets (class weights inside
@@ -184,8 +187,11 @@ def sparse_softmax_cross_entropy(logits, labels, ctx, *, label_smoothing=0.0, cl
     ``ignore_index``; value (…).
 
     **Stability:** lse = m + log Σ e^{x−m}; the label's logit is gathered, never a one-hot product,
-    so −inf on other classes gives a finite loss and a zero gradient there. The softmax buffer
-    becomes the gradient in place: one N×C array beyond the logits.
+    so −inf on other classes gives a finite loss and a zero gradient there. One N×C array beyond
+    the logits (the gradient), none with ``inplace=True``, which writes the gradient into the
+    logits (``result.grad`` is that array). ``kernel="auto" | "fused" | "reference"`` picks the
+    one-pass compiled kernel or the NumPy formulas (same numbers to rounding; see
+    :mod:`lossgrad.losses.kernels`).
 
     **Parity:** ``torch.nn.CrossEntropyLoss(weight, ignore_index, label_smoothing)`` with class
     indices ("mean" = Σ w_y ℓ / Σ w_y; all ignored → NaN, or 0 with ``empty="zero"``),
@@ -293,7 +299,9 @@ def _into(parts: Parts, out):
     if out is None or parts.grad is None:
         return parts
     grad, parts.grad = parts.grad, None
-    parts.fill = lambda factor: np.multiply(grad, factor[..., None], out=out)
+    # factor has the value's shape: one per row of a row loss, one per entry of an elementwise one
+    parts.fill = lambda factor: np.multiply(
+        grad, factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim)), out=out)
     return parts
 
 
@@ -682,7 +690,7 @@ def binary_cross_entropy(probs, targets, ctx, *, label_smoothing=0.0, convention
 
 @loss(kind="elementwise")
 def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label_smoothing=0.0,
-                                 kernel="auto"):
+                                 kernel="auto", inplace=False):
     """Binary cross-entropy of sigmoid(logits), entry by entry, with an optional positive weight.
 
     **Value:** ℓ = −[pw·y·log σ(x) + (1−y)·log(1−σ(x))] = pw·y·softplus(−x) + (1−y)·softplus(x),
@@ -698,7 +706,8 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
     **Stability:** softplus(±x) = max(±x, 0) + log1p(e^{−|x|}) share one exp and one log1p, and the
     two terms are added without cancellation, so BCE(10⁹, y=0) = 10⁹ exactly and a small loss keeps
     its digits (BCE(−30, y=0) = 9.36·10⁻¹⁴, where (1−y)x + softplus(−x) cancels to noise);
-    0·softplus(±∞) = 0. σ(±x) come from the same exp.
+    0·softplus(±∞) = 0. σ(±x) come from the same exp. ``kernel=`` and ``inplace=`` as for
+    :func:`softmax_cross_entropy` (the compiled kernel works entry by entry).
 
     **Parity:** ``tf.nn.sigmoid_cross_entropy_with_logits``,
     ``tf.nn.weighted_cross_entropy_with_logits(pos_weight)``, ``torch.nn.BCEWithLogitsLoss(
@@ -722,10 +731,11 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
     """
     pw = None if pos_weight is None else as_weights(
         pos_weight, logits.shape[-1:], name="pos_weight", loss=ctx.name, dtype=logits.dtype)
+    out = kernels.inplace_target(logits, ctx, inplace)
     if kernels.fused_chosen(kernel, logits):
         check_range("label_smoothing", label_smoothing, low=0, high=1)  # the kernel smooths
         return kernels.sigmoid_bce_parts(logits, _binary_targets(targets, logits, ctx, 0.0),
-                                         pos_weight=pw, label_smoothing=label_smoothing)
+                                         pos_weight=pw, label_smoothing=label_smoothing, out=out)
     y = _binary_targets(targets, logits, ctx, label_smoothing)
     pos = y if pw is None else y * pw
     small = np.exp(-np.abs(logits))
@@ -738,7 +748,7 @@ def sigmoid_binary_cross_entropy(logits, targets, ctx, *, pos_weight=None, label
     positive = logits >= 0
     sig = np.where(positive, big, small * big)
     sig_neg = np.where(positive, small * big, big)
-    return Parts(value, (1 - y) * sig - pos * sig_neg)
+    return _into(Parts(value, (1 - y) * sig - pos * sig_neg), out)
 
 
 # ---------------------------------------------------------------------------------------------

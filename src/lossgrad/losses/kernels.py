@@ -215,6 +215,9 @@ class RowProblem:
     def run(self, logits, grad, value, lse, factor, *, labels=None, targets=None, row_scale=None):
         """Fill value and lse (one per row) and, unless ``grad`` is None, write into ``grad`` the
         gradient times ``factor`` (one per row). ``grad`` may be ``logits`` (in place)."""
+        if _fused is None:  # not built: linear_softmax_cross_entropy still runs, on NumPy
+            self._reference(logits, grad, value, lse, factor, labels)
+            return
         dz = None
         if self.softcap is not None:  # the capped logits go where the gradient will be written
             z = grad if grad is not None else np.empty(logits.shape, self.dtype)
@@ -228,14 +231,30 @@ class RowProblem:
             grad *= dz
 
 
+    def _reference(self, logits, grad, value, lse, factor, labels):
+        """What :meth:`run` computes, by the reference path (labels only)."""
+        from .cross_entropy import sparse_softmax_cross_entropy  # it imports this module
+
+        r = sparse_softmax_cross_entropy(
+            logits, labels, class_weight=self.weights, ignore_index=-1, label_smoothing=self.alpha,
+            z_loss=self.zeta, softcap=self.softcap, reduction="none", grad=grad is not None,
+            kernel="reference", return_lse=True, validate=False)
+        value[...], lse[...] = r.value, r.aux["lse"]
+        if grad is not None:
+            np.multiply(r.grad, factor.reshape(-1, 1), out=grad)
+
+
 def _flat(x):
     return None if x is None else x.reshape(-1)
 
 
-def sigmoid_bce_parts(logits, targets, *, pos_weight=None, label_smoothing=0.0) -> Parts:
+def sigmoid_bce_parts(logits, targets, *, pos_weight=None, label_smoothing=0.0,
+                      out=None) -> Parts:
     """The fused sigmoid binary cross-entropy, entry by entry, as a body's Parts.
 
-    logits and targets of one shape in the compute dtype; pos_weight () or (C,) for logits (…, C).
+    logits and targets of one shape in the compute dtype; pos_weight () or (C,) for logits (…, C);
+    out: the caller's logits buffer for an in-place gradient (each entry is read before its
+    gradient is written), or None.
     """
     dtype = logits.dtype
     columns = logits.shape[-1] if logits.ndim else 1
@@ -246,13 +265,22 @@ def sigmoid_bce_parts(logits, targets, *, pos_weight=None, label_smoothing=0.0) 
     value = np.empty(logits.shape, dtype)
 
     def fill(factor):
-        grad = None if factor is None else np.empty(logits.shape, dtype)
-        scalar = factor is not None and (factor.ndim == 0 or not any(factor.strides))
-        f = (None if factor is None else np.asarray(factor.reshape(-1)[:1] if factor.size else
-                                                    factor, dtype) if scalar
-             else np.ascontiguousarray(factor, dtype))
+        grad = None
+        if factor is not None:
+            grad = out if out is not None else np.empty(logits.shape, dtype)
+        scalar, f = _entry_factor(factor, dtype)
         _fused.sigmoid_bce(x, y, pw, f, grad, value, scalar, float(label_smoothing), columns,
                            dtype == np.float64, _threads(x.size))
         return grad
 
     return Parts(value, None, fill=fill)
+
+
+def _entry_factor(factor, dtype):
+    """(whether it is one number, the factor as the kernel reads it): a broadcast scalar — no
+    sample weights — is passed as its one entry instead of an array of the value's size."""
+    if factor is None:
+        return False, None
+    if factor.size and not any(factor.strides):
+        return True, np.asarray(factor.reshape(-1)[:1], dtype)
+    return False, np.ascontiguousarray(factor, dtype)

@@ -41,7 +41,9 @@ def linear_softmax_cross_entropy(hidden, weight, labels, bias=None, ctx=None, *,
     **Shapes:** hidden (N, H); weight (V, H), PyTorch's ``nn.Linear(H, V).weight``; labels (N,)
     integers in [0, V) or ``ignore_index``; bias (V,) or None; value (N,). Chunks of
     ``chunk_size`` rows, or as many as fit ``memory_budget`` bytes of logits (128 MiB by
-    default; twice the logits with a softcap).
+    default; twice the logits with a softcap). Without the compiled kernels (no C compiler at
+    install) the chunks go through the NumPy reference path, which takes a few chunk-sized
+    temporaries beyond the budget.
 
     **Stability:** each chunk's rows go through the fused kernel (max-shifted log-sum-exp, float64
     sums); the weight gradient is summed by BLAS in the compute dtype, one chunk at a time.
