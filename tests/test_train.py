@@ -42,6 +42,7 @@ from lossgrad.train import (
 )
 from lossgrad.train import metrics as metrics_module
 from lossgrad.train.progress import Bar, Lines, Silent, display
+from tests.torch_models import torch_lenet5
 
 LOSS = "sparse_softmax_cross_entropy"
 
@@ -530,29 +531,6 @@ def test_a_terminal_gets_a_rich_bar():
 
 # ---------------------------------------------------------------------------------------------
 # one SGD step of LeNet-5 against PyTorch (live)
-
-
-def torch_lenet5(torch):
-    """PyTorch's LeNet-5 of the same layout as lossgrad.nn.lenet5 (also used by
-    tools/train_report.py --torch)."""
-    functional = torch.nn.functional
-
-    class LeNet5(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 6, 5)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5)
-            self.fc1 = torch.nn.Linear(400, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = functional.max_pool2d(torch.relu(self.conv1(x)), 2)
-            x = functional.max_pool2d(torch.relu(self.conv2(x)), 2)
-            x = torch.relu(self.fc1(x.flatten(1)))
-            return self.fc3(torch.relu(self.fc2(x)))
-
-    return LeNet5()
 
 
 @pytest.mark.live

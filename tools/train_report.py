@@ -59,7 +59,7 @@ def run_torch(config: Config) -> dict:
     """PyTorch's LeNet-5 from lossgrad's initial weights, on the batches lossgrad's fit draws."""
     import torch
 
-    from tests.test_train import torch_lenet5
+    from tests.torch_models import torch_lenet5
 
     torch.set_num_threads(1)  # as lossgrad's recipe runs BLAS: the same work per core
     config = config.resolved()

@@ -11,6 +11,8 @@ last loss of each is reported as a check that they do the same work.
 from __future__ import annotations
 
 from .. import THREADS
+from tests.torch_models import torch_lenet5
+
 from ..harness import Contender, random_labels, random_normal, time_alternating
 
 TITLE = "LeNet-5 training (batch 128, 1×32×32, SGD momentum 0.9)"
@@ -49,33 +51,11 @@ def ours(inp: dict) -> Contender:
     return Contender("lossgrad (nn.lenet5, optim.SGD)", run)
 
 
-def torch_lenet5(torch):
-    """The usual PyTorch LeNet-5 (ReLU, max pooling), with lossgrad's parameter names."""
-    F = torch.nn.functional
-
-    class LeNet5(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 6, 5)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5)
-            self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, CLASSES)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-            x = F.relu(self.fc1(torch.flatten(x, 1)))
-            return self.fc3(F.relu(self.fc2(x)))
-
-    return LeNet5()
-
-
 def theirs(inp: dict) -> Contender:
     import torch
 
     torch.set_num_threads(THREADS)
-    net = torch_lenet5(torch)
+    net = torch_lenet5(torch, 1, CLASSES)
     net.load_state_dict({k: torch.from_numpy(v) for k, v in inp["weights"].items()})
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
     images, labels = torch.from_numpy(inp["images"]), torch.from_numpy(inp["labels"])

@@ -10,6 +10,7 @@ import pytest
 from lossgrad import nn
 from lossgrad.autodiff import Tensor
 from tests import tolerances as tol
+from tests.torch_models import torch_lenet5
 
 pytestmark = pytest.mark.live
 
@@ -89,32 +90,6 @@ def test_layer_output_and_gradients_equal_torch_nn(torch, name, ours, theirs, sh
     assert [n for n, _ in layer.named_parameters()] == list(theirs_params)
     for n, p in layer.named_parameters():
         assert_framework_close(p.grad, theirs_params[n].grad.numpy(), dtype, f"{name} {n}")
-
-
-def torch_lenet5(torch, in_channels, num_classes, activation, pool):
-    """The usual PyTorch LeNet-5 class, written as in the tutorials."""
-    F = torch.nn.functional
-    act = {"relu": F.relu, "tanh": torch.tanh}[activation]
-    pooling = {"max": F.max_pool2d, "avg": F.avg_pool2d}[pool]
-
-    class LeNet5(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(in_channels, 6, 5)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5)
-            self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, num_classes)
-
-        def forward(self, x):
-            x = pooling(act(self.conv1(x)), 2)
-            x = pooling(act(self.conv2(x)), 2)
-            x = torch.flatten(x, 1)
-            x = act(self.fc1(x))
-            x = act(self.fc2(x))
-            return self.fc3(x)
-
-    return LeNet5()
 
 
 @pytest.mark.parametrize("activation, pool, in_channels", [("relu", "max", 1), ("tanh", "avg", 3)])
