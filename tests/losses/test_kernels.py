@@ -44,7 +44,7 @@ def two_threads(monkeypatch):
 
 def _cpu_has_avx512() -> bool:
     before = kernels._fused.use_avx512(True)
-    has = kernels._fused.use_avx512(before)  # the state the first call set: on only where the CPU has it
+    has = kernels._fused.use_avx512(before)  # what the first call set: on only where the CPU has it
     return has
 
 

@@ -9,8 +9,9 @@
  *
  * Vectorisation: NumPy's exp is SIMD but libm's expf called in a loop is not, so exp and log1p
  * are written here as branch-free polynomials that the compiler turns into AVX-512/AVX2 code.
- * Reductions go through LANES independent accumulators (sums in double) so the compiler may vectorise
- * them without -ffast-math, which would also break NaN propagation. The hot functions are
+ * Reductions go through LANES independent accumulators (float lanes per block, double across
+ * blocks) so the compiler may vectorise them without -ffast-math, which would also break NaN
+ * propagation. The hot functions are
  * compiled for several instruction sets (target_clones) and the best is picked at load time.
  *
  * Threads: the rows are split into contiguous ranges, one per thread (pthreads, GIL released).
@@ -269,7 +270,7 @@ typedef struct {
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* Dense targets: pass 2 also sums A = Σ w t' and B = Σ w t' (z − m), t' the smoothed target. */ \
+    /* Dense targets: pass 2 also sums A = Σ w t' and B = Σ w t' (z − m), t' smoothed targets. */ \
     static inline T dense_term_##SUF(T t, const T *w, Py_ssize_t c, T keep, T add)                 \
     {                                                                                              \
         return (w ? w[c] : 1) * (t * keep + add);                                                  \
@@ -321,10 +322,11 @@ typedef struct {
             T *g = j->g ? (T *)j->g + i * v : NULL;                                                \
             const T m0 = row_max_##SUF(z, v), m = isfinite(m0) ? m0 : 0;                           \
             double A, B;                                                                           \
-            const double s = row_exp_dense_##SUF(z, t, w, g, v, m, !isfinite(m0), j->alpha, &A, &B); \
+            const double s =                                                                       \
+                row_exp_dense_##SUF(z, t, w, g, v, m, !isfinite(m0), j->alpha, &A, &B);            \
             const double ls = log(s), lse = m + ls;                                                \
             const double scale = scl ? scl[i] : 1.0;                                               \
-            /* A = 0 means every w·t is 0 (weights and targets are ≥ 0): the row's loss is 0. */    \
+            /* A = 0: every w·t is 0 (weights, targets ≥ 0), so the row's loss is 0. */            \
             const double ce = times_##SUF(A, ls) - B;                                              \
             ((T *)j->loss)[i] = (T)(times_##SUF(scale, ce) + times_##SUF(j->zeta, lse * lse));     \
             ((T *)j->lse)[i] = (T)lse;                                                             \

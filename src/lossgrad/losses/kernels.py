@@ -149,7 +149,7 @@ def _row_factor(factor, rows: int, dtype):
     """The reduction's factor as one contiguous entry per row (None: the gradient of the sum)."""
     if factor is None:
         return None
-    return np.ascontiguousarray(np.broadcast_to(factor, factor.shape).reshape(rows), dtype=dtype)
+    return np.ascontiguousarray(np.reshape(factor, rows), dtype=dtype)
 
 
 def _cap(logits, softcap, out):
@@ -185,7 +185,9 @@ def softmax_parts(logits, ctx, *, labels=None, targets=None, class_weight=None, 
     row_scale = _contiguous(row_scale, dtype)
 
     def fill(factor):
-        grad = None if factor is None else out if out is not None else np.empty(logits.shape, dtype)
+        grad = None
+        if factor is not None:
+            grad = out if out is not None else np.empty(logits.shape, dtype)
         rows.run(logits, grad, value.reshape(-1), lse.reshape(-1), factor, labels=labels,
                  targets=targets, row_scale=row_scale)
         return grad
