@@ -370,7 +370,7 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------------
  * The float32 softmax row's exp pass with AVX-512 intrinsics: vscalefps builds 2^n·p and
  * underflows to 0 by itself, and vrndscaleps rounds, so the pass needs about half the
- * instructions of the portable loop above (measured: 0.20 against 0.43 ns per entry in cache).
+ * instructions of the portable loop above (no bit assembly of 2^n, no clamp-and-flush).
  * Same polynomial, same block sums; chosen at run time when the CPU has AVX-512. */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
